@@ -1,0 +1,1 @@
+"""The instructors' grader: sandboxed, trusted-parent grading of every assignment."""

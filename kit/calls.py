@@ -1,0 +1,87 @@
+"""A graded function's arguments as a value: cloned, moved between devices, printed short.
+
+Inputs are always drawn on the CPU; runners move a `Call` to the device under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+def tree_map(fn: Callable[[torch.Tensor], Any], obj: Any) -> Any:
+    """Apply `fn` to every tensor inside nested lists, tuples and dicts."""
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, tuple):
+        return tuple(tree_map(fn, x) for x in obj)
+    if isinstance(obj, list):
+        return [tree_map(fn, x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: tree_map(fn, v) for k, v in obj.items()}
+    return obj
+
+
+def tree_tensors(obj: Any) -> list[torch.Tensor]:
+    found: list[torch.Tensor] = []
+    tree_map(found.append, obj)
+    return found
+
+
+def short_repr(obj: Any, max_elements: int = 12) -> str:
+    """A repr small enough for feedback: full values for tiny tensors, a summary otherwise."""
+    if isinstance(obj, torch.Tensor):
+        dtype = str(obj.dtype).removeprefix("torch.")
+        if obj.device.type == "meta" or obj.numel() > max_elements:
+            return f"tensor(shape={tuple(obj.shape)}, dtype={dtype})"
+        values = repr(obj.detach().cpu().tolist())
+        return f"tensor({values}, dtype={dtype})"
+    if isinstance(obj, tuple):
+        inner = ", ".join(short_repr(x, max_elements) for x in obj)
+        return f"({inner}{',' if len(obj) == 1 else ''})"
+    if isinstance(obj, list):
+        return "[" + ", ".join(short_repr(x, max_elements) for x in obj) + "]"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {short_repr(v, max_elements)}" for k, v in obj.items()) + "}"
+    return repr(obj)
+
+
+@dataclass(frozen=True)
+class Call:
+    """Positional and keyword arguments for one call of a graded function.
+
+    Required arguments are positional so that a student who renames `X` to `x` is not
+    penalised; optional ones are passed by their curriculum names.
+    """
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    seed: int = 0  # torch's global generator is seeded with it before the call
+    extra: dict = field(default_factory=dict)  # data for the check only, never passed
+
+    def __call__(self, fn: Callable) -> Any:
+        return fn(*self.args, **self.kwargs)
+
+    def map(self, fn: Callable[[torch.Tensor], Any]) -> Call:
+        return Call(tree_map(fn, self.args), tree_map(fn, self.kwargs), self.seed, self.extra)
+
+    def clone(self) -> Call:
+        return self.map(lambda t: t.detach().clone())
+
+    def to(self, device: str | torch.device) -> Call:
+        return self.map(lambda t: t.to(device))
+
+    def replace(self, *args: Any, **kwargs: Any) -> Call:
+        """The same call with other positional arguments and extra keyword arguments."""
+        return Call(args or self.args, {**self.kwargs, **kwargs}, self.seed, self.extra)
+
+    def tensors(self) -> list[torch.Tensor]:
+        return tree_tensors((self.args, self.kwargs))
+
+    def render(self, function: str) -> str:
+        parts = [short_repr(a) for a in self.args]
+        parts += [f"{k}={short_repr(v)}" for k, v in self.kwargs.items()]
+        return f"{function}({', '.join(parts)})"

@@ -1,0 +1,74 @@
+"""Checks that every graded function gets, generated from its `Function` record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from kit.calls import tree_map, tree_tensors
+from kit.harness import Trial
+from kit.spec import Check
+
+
+def matches(reference: Callable, label: str) -> Check:
+    def verify(t: Trial) -> None:
+        t.assert_close(t.output, t.expected(reference))
+
+    return Check(f"matches {label}", verify, hint=f"compare your result with {label} on the input shown")
+
+
+def agrees_with_solution(solution: Callable) -> Check:
+    def verify(t: Trial) -> None:
+        t.assert_close(t.output, t.expected(solution))
+
+    return Check("agrees with the reference solution", verify, hidden=True)
+
+
+def leaves_inputs_unchanged() -> Check:
+    def verify(t: Trial) -> None:
+        after = t.outcome().inputs_after
+        for i, (before, now) in enumerate(zip(t.call.tensors(), after.tensors(), strict=False)):
+            if not torch.equal(before, now):
+                raise AssertionError(f"input tensor #{i + 1} was modified in place")
+
+    return Check(
+        "leaves its inputs unchanged",
+        verify,
+        hint="use out-of-place ops (x = x - m, not x -= m or x.sub_(m)) and return new tensors",
+    )
+
+
+def device_agnostic() -> Check:
+    """On the `meta` device any tensor made on a fixed device (e.g. the CPU) cannot mix in."""
+
+    def verify(t: Trial) -> None:
+        t.assert_close(t.run(device="meta"), t.run(device="cpu"), "output on the meta device")
+
+    return Check(
+        "works on any device",
+        verify,
+        hint="create new tensors on the input's device and dtype (torch.zeros_like, device=X.device)",
+        dtypes=(torch.float32,),
+        examples=5,
+    )
+
+
+def same_on_cuda() -> Check:
+    def verify(t: Trial) -> None:
+        t.assert_close(t.run(device="cuda"), t.run(device="cpu"), "output on CUDA")
+
+    return Check("gives the CPU result on CUDA", verify, device="cuda", hint="avoid device-specific code paths")
+
+
+def runs_on_cuda() -> Check:
+    """For random functions, whose CPU and CUDA draws differ: shapes, dtypes and finiteness."""
+
+    def verify(t: Trial) -> None:
+        for tensor in tree_tensors(t.run()):
+            if tensor.dtype.is_floating_point and not torch.isfinite(tensor).all():
+                raise AssertionError("non-finite values on CUDA")
+        on_meta = tree_map(lambda x: x.to("meta"), t.run())
+        t.assert_close(on_meta, t.run(device="cpu"), "output on CUDA")
+
+    return Check("runs on CUDA", verify, device="cuda", examples=5)

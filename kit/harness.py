@@ -1,0 +1,246 @@
+"""Running a check: hypothesis draws a `Call`, a runner executes it, the check judges.
+
+A runner executes the student's function and hands back only what crossed `kit.wire`.
+`InProcessRunner` does that in the student's own pytest process; the autograder's sandbox
+runner does the same in a separate, locked-down process. Checks never see which one ran.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import torch
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from kit import wire
+from kit.calls import Call
+from kit.spec import Check, Function
+
+
+class Abort(BaseException):
+    """Stops hypothesis at once (no shrinking): a stub, a crash of the sandbox, a time-out.
+
+    Hypothesis treats an `Exception` as a failing example worth shrinking; anything else
+    it lets through unchanged, which is what these need.
+    """
+
+
+class StudentError(AssertionError):
+    """The student's function raised or returned something that cannot be graded."""
+
+
+class CheckFailed(AssertionError):
+    """A check did not hold; carries what the student needs to see."""
+
+    def __init__(self, function: str, check: Check, message: str, example: str | None):
+        self.function, self.check, self.message, self.example = function, check, message, example
+        super().__init__(message)
+
+
+@dataclass
+class Outcome:
+    output: Any = None
+    inputs_after: Call | None = None
+    devices: list[str] = field(default_factory=list)
+    error: str | None = None
+    not_implemented: bool = False
+
+
+class Runner(Protocol):
+    def run(self, function: str, call: Call, device: str) -> Outcome: ...
+
+
+def describe_error(error: BaseException, filename: str | None = None) -> str:
+    """'ValueError: bad shape (softmax.py, line 12)': the student's own line, no traceback wall."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # a hostile __str__
+        text = type(error).__name__
+    text = text if len(text) <= 300 else text[:297] + "..."
+    if filename is not None:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+        if frames:
+            text += f" ({Path(filename).name}, line {frames[-1].lineno})"
+    return text
+
+
+def execute(module: ModuleType, function: str, call: Call, device: str, limits: wire.Limits = wire.Limits()) -> tuple[bytes | None, bytes | None, str | None, bool]:
+    """Call `module.function` on `call` moved to `device`.
+
+    Returns (output frame, inputs-after frame, error, not_implemented). Shared by the
+    in-process runner and the sandboxed child, so both judge exactly the same bytes.
+    """
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        return None, None, f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()", False
+    local = call.clone().to(device)  # a private copy: students may modify it in place
+    torch.manual_seed(call.seed)
+    try:
+        output = local(fn)
+    except NotImplementedError:
+        return None, None, f"{function}() is not implemented yet (it raises NotImplementedError)", True
+    except Exception as error:
+        return None, None, describe_error(error, getattr(module, "__file__", None)), False
+    try:
+        return wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), None, False
+    except wire.WireError as error:
+        return None, None, f"{function}() {error}", False
+    except Exception as error:  # e.g. a tensor whose storage cannot be read
+        return None, None, f"{function}() returned something unreadable: {describe_error(error)}", False
+
+
+def outcome_from_frames(output: bytes | None, inputs: bytes | None, error: str | None, not_implemented: bool) -> Outcome:
+    if error is not None:
+        return Outcome(error=error, not_implemented=not_implemented)
+    value, devices = wire.decode(output)
+    args_kwargs, _ = wire.decode(inputs)
+    args, kwargs = args_kwargs
+    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices)
+
+
+@dataclass
+class InProcessRunner:
+    module: ModuleType
+
+    def run(self, function: str, call: Call, device: str) -> Outcome:
+        return outcome_from_frames(*execute(self.module, function, call, device))
+
+
+@dataclass
+class Trial:
+    """One drawn example of one check: what `Check.verify` works with."""
+
+    function: Function
+    call: Call
+    dtype: torch.dtype
+    runner: Runner
+    device: str = "cpu"
+
+    def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
+        device = device or self.device
+        outcome = self.runner.run(self.function.name, call or self.call, device)
+        if outcome.not_implemented:
+            raise Abort(outcome.error)
+        if outcome.error is not None:
+            raise StudentError(outcome.error)
+        wrong = sorted({d for d in outcome.devices if d != device})
+        if wrong:
+            raise AssertionError(f"returned a tensor on {wrong[0]} for inputs on {device}: create tensors on the input's device")
+        return outcome
+
+    def run(self, call: Call | None = None, device: str | None = None) -> Any:
+        """The student's output for `call` (default: this trial's), as plain CPU data."""
+        return self.outcome(call, device).output
+
+    @cached_property
+    def output(self) -> Any:
+        return self.run()
+
+    def expected(self, reference: Any, call: Call | None = None) -> Any:
+        """A trusted reference's output for `call`, normalised through the same wire."""
+        value = (call or self.call).clone()(reference)
+        return wire.decode(wire.encode(value))[0]
+
+    def assert_close(self, actual: Any, expected: Any, what: str = "output", scale: float = 1.0) -> None:
+        """Compare within the function's tolerance for this dtype, times `scale`."""
+        tol = self.function.tolerance_for(self.dtype)
+        assert_close(actual, expected, tol.rtol * scale, tol.atol * scale, what)
+
+
+def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output") -> None:
+    """Exact structure, type, shape and dtype; values within tolerance; NaN only where expected."""
+    if isinstance(expected, torch.Tensor):
+        if type(actual) is not torch.Tensor:
+            raise AssertionError(f"{what}: expected a tensor, got {type(actual).__name__}")
+        if actual.shape != expected.shape:
+            raise AssertionError(f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}")
+        if actual.dtype != expected.dtype:
+            raise AssertionError(f"{what}: expected dtype {expected.dtype}, got {actual.dtype}")
+        if expected.device.type == "meta" or actual.device.type == "meta":
+            return
+        if expected.dtype.is_floating_point:
+            bad = ~torch.isfinite(actual) & torch.isfinite(expected)
+            if bad.any():
+                raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
+        try:
+            torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+        except AssertionError as error:
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            raise AssertionError(f"{what}: values differ. " + " ".join(lines[1:4])) from None
+        return
+    if isinstance(expected, (tuple, list)):
+        if type(actual) is not type(expected) and not (isinstance(actual, (tuple, list))):
+            raise AssertionError(f"{what}: expected a {type(expected).__name__}, got {type(actual).__name__}")
+        if len(actual) != len(expected):
+            raise AssertionError(f"{what}: expected {len(expected)} items, got {len(actual)}")
+        for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
+            assert_close(a, e, rtol, atol, f"{what}[{i}]")
+        return
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict) or set(actual) != set(expected):
+            got = sorted(actual) if isinstance(actual, dict) else type(actual).__name__
+            raise AssertionError(f"{what}: expected a dict with keys {sorted(expected)}, got {got}")
+        for key in expected:
+            assert_close(actual[key], expected[key], rtol, atol, f"{what}[{key!r}]")
+        return
+    if isinstance(expected, float):
+        if type(actual) not in (float, int) or isinstance(actual, bool):
+            raise AssertionError(f"{what}: expected a Python float, got {type(actual).__name__} (use .item())")
+        if not (math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol) or (math.isnan(actual) and math.isnan(expected))):
+            raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
+        return
+    if actual != expected or type(actual) is not type(expected):
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def run_check(
+    check: Check,
+    function: Function,
+    runner: Runner,
+    dtype: torch.dtype,
+    *,
+    examples: int,
+    seed: int | None = None,
+    shrink: bool = True,
+) -> None:
+    """Run `check` on up to `examples` drawn inputs; raise `CheckFailed` on the first failure.
+
+    With `seed` the draw is reproducible from it (grading); without, it is derandomised
+    (students see the same examples on every run).
+    """
+    strategy = (check.inputs or function.inputs)(dtype)
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink and not check.hidden else [])
+    failing: dict[str, Call] = {}
+
+    def body(call: Call) -> None:
+        failing["call"] = call
+        check.verify(Trial(function, call, dtype, runner, check.device))
+
+    test = settings(
+        max_examples=check.examples or examples,
+        deadline=None,
+        database=None,
+        derandomize=seed is None,
+        phases=phases,
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )(given(body_call=strategy)(lambda body_call: body(body_call)))
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except Abort as stop:
+        raise CheckFailed(function.name, check, str(stop), None) from None
+    except Exception as error:  # the failing example, after hypothesis shrank it
+        message = str(error) if isinstance(error, AssertionError) else describe_error(error)
+        example = None if check.hidden or "call" not in failing else failing["call"].render(function.name)
+        raise CheckFailed(function.name, check, message or type(error).__name__, example) from None

@@ -1,0 +1,164 @@
+"""The students' pytest plugin: tests generated from an assignment's records, and a summary.
+
+`pytest assignments/02` ends with points per graded function (public tests only) and, for
+each failed check, the smallest failing input hypothesis found and a hint. Failures are
+reported in a few lines, never as a traceback wall.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import torch
+
+from kit.catalog import LoadError, load_module
+from kit.harness import CheckFailed, InProcessRunner, run_check
+from kit.spec import Assignment, Check, Function
+
+DEFAULT_EXAMPLES = 20
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def public_tests(assignment: Assignment):
+    """One pytest test, parametrised over every (function, check, dtype) of `assignment`."""
+    params = []
+    for function in assignment.functions:
+        for check in function.checks_for():
+            for dtype in check.dtypes or function.dtypes:
+                marks = []
+                if check.device == "cuda":
+                    marks.append(pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"))
+                slug = re.sub(r"\W+", "_", check.name).strip("_")
+                params.append(pytest.param(function, check, dtype, id=f"{function.name}-{slug}-{dtype_name(dtype)}", marks=marks))
+
+    @pytest.mark.parametrize(("function", "check", "dtype"), params)
+    def test_public(function: Function, check: Check, dtype: torch.dtype, student_module, kit_examples: int) -> None:
+        run_check(check, function, InProcessRunner(student_module), dtype, examples=kit_examples)
+
+    test_public.__doc__ = f"Public tests of assignment {assignment.id} ({assignment.title})."
+    return test_public
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kit", "course kit")
+    group.addoption("--impl-dir", default=None, help="load the graded modules from DIR instead of the assignment folders")
+    group.addoption("--examples", type=int, default=DEFAULT_EXAMPLES, help="examples hypothesis draws per check")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    config.pluginmanager.register(Scoreboard(), "kit-scoreboard")
+
+
+@pytest.fixture(scope="session")
+def kit_examples(request: pytest.FixtureRequest) -> int:
+    return request.config.getoption("--examples")
+
+
+_modules: dict[Path, object] = {}
+
+
+@pytest.fixture
+def student_module(request: pytest.FixtureRequest):
+    assignment: Assignment = request.module.ASSIGNMENT
+    impl_dir = request.config.getoption("--impl-dir")
+    folder = Path(impl_dir) if impl_dir else Path(request.module.__file__).parent
+    path = (folder / f"{assignment.module}.py").resolve()
+    if path not in _modules:
+        try:
+            _modules[path] = load_module(path)
+        except LoadError as error:
+            _modules[path] = error
+    loaded = _modules[path]
+    if isinstance(loaded, LoadError):
+        raise loaded
+    return loaded
+
+
+@dataclass
+class Scoreboard:
+    """Collects check outcomes and prints the per-function summary at the end."""
+
+    passed: dict = field(default_factory=lambda: defaultdict(lambda: True))
+    failures: list = field(default_factory=list)
+    load_errors: set = field(default_factory=set)
+    assignments: dict = field(default_factory=dict)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = (yield).get_result()
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "check" not in params or report.when not in ("setup", "call") or report.skipped:
+            return
+        assignment: Assignment = item.module.ASSIGNMENT
+        function, check, dtype = params["function"], params["check"], params["dtype"]
+        self.assignments[assignment.id] = assignment
+        key = (assignment.id, function.name, check.name)
+        self.passed[key] &= report.passed
+        if report.when == "setup" and report.passed:
+            self.passed[key] &= True
+            return
+        error = call.excinfo.value if call.excinfo else None
+        if isinstance(error, LoadError):
+            self.load_errors.add(str(error))
+            report.longrepr = str(error)
+        elif isinstance(error, CheckFailed):
+            self.failures.append((function.name, check, dtype, error))
+            report.longrepr = _failure_text(error, dtype)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.assignments:
+            return
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        console = Console(file=terminalreporter._tw._file, force_terminal=terminalreporter.hasmarkup, width=100)
+        for assignment in self.assignments.values():
+            table = Table(title=f"Assignment {assignment.id}: {assignment.title} (public tests)", title_justify="left")
+            table.add_column("function")
+            table.add_column("checks passed", justify="right")
+            table.add_column("points", justify="right")
+            total = 0.0
+            for function in assignment.functions:
+                keys = [k for k in self.passed if k[:2] == (assignment.id, function.name)]
+                if not keys:
+                    continue
+                ok = sum(self.passed[k] for k in keys)
+                points = function.points * ok / len(keys)
+                total += points
+                table.add_row(function.name, f"{ok}/{len(keys)}", f"{points:.1f}/{function.points:g}")
+            table.add_row("total", "", f"{total:.1f}/{assignment.points:g}", style="bold")
+            console.print(table)
+        for message in sorted(self.load_errors):
+            console.print(f"[red]Could not load your module:[/red] {message}")
+        shown = set()
+        for function, check, dtype, error in self.failures:
+            if (function, check.name) in shown:
+                continue
+            shown.add((function, check.name))
+            console.print(f"[red]FAILED[/red] {escape(f'{function}: {check.name} [{dtype_name(dtype)}]')}", highlight=False)
+            console.print(f"  {error.message}", highlight=False, markup=False)
+            if error.example:
+                console.print(f"  smallest failing input: {error.example}", highlight=False, markup=False)
+            if check.hint:
+                console.print(f"  hint: {check.hint}", highlight=False, markup=False)
+        if self.failures or self.load_errors:
+            console.print("These are the public tests only; the grade also includes hidden tests.")
+
+
+def _failure_text(error: CheckFailed, dtype: torch.dtype) -> str:
+    lines = [f"{error.function}: {error.check.name} [{dtype_name(dtype)}]", f"  {error.message}"]
+    if error.example:
+        lines.append(f"  smallest failing input: {error.example}")
+    if error.check.hint:
+        lines.append(f"  hint: {error.check.hint}")
+    return "\n".join(lines)

@@ -1,0 +1,118 @@
+"""Declarative exercise records, in the spirit of PyTorch's OpInfo.
+
+One `Function` record per graded function says how to draw its inputs, what PyTorch routine
+it must agree with, its tolerance per dtype, its points and its properties. Public pytest
+tests, hidden grading tests, the autograder and the notebooks are all generated from these
+records, so adding an exercise is mostly data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import torch
+from hypothesis import strategies as st
+
+from kit.calls import Call
+from kit.strategies import FLOAT_DTYPES
+
+if TYPE_CHECKING:
+    from kit.harness import Trial
+
+Inputs = Callable[[torch.dtype], st.SearchStrategy[Call]]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+# torch.testing.assert_close's defaults, loosened a little for float32 reductions.
+DEFAULT_TOLERANCE = {
+    torch.float16: Tolerance(1e-3, 1e-3),
+    torch.bfloat16: Tolerance(1.6e-2, 1e-3),
+    torch.float32: Tolerance(1e-5, 1e-6),
+    torch.float64: Tolerance(1e-7, 1e-9),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded property: drawn inputs in, an `AssertionError` out when it does not hold."""
+
+    name: str
+    verify: Callable[[Trial], None]
+    hint: str = ""
+    inputs: Inputs | None = None  # None: the function's own inputs
+    device: str = "cpu"  # "cpu", "meta" or "cuda"
+    dtypes: tuple[torch.dtype, ...] | None = None  # None: the function's dtypes
+    examples: int | None = None  # None: the run's default
+    weight: float = 1.0
+    hidden: bool = False  # hidden checks report pass/fail only, never their inputs
+
+
+def replace_inputs(check: Check, inputs: Inputs, label: str) -> Check:
+    """The same check on other inputs, named after them: 'agrees ... (on extreme logits)'."""
+    return replace(check, inputs=inputs, name=f"{check.name} (on {label})")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A graded function: how to call it, what it must agree with, what it is worth."""
+
+    name: str
+    inputs: Inputs
+    points: float
+    reference: Callable | None = None  # PyTorch's equivalent, public
+    reference_name: str = ""
+    checks: tuple[Check, ...] = ()
+    dtypes: tuple[torch.dtype, ...] = FLOAT_DTYPES
+    tolerance: dict[torch.dtype, Tolerance] = field(default_factory=dict)
+    deterministic: bool = True  # False for functions that draw random numbers
+    meta: bool = True  # whether the function can run on the `meta` device
+    hint: str = ""
+
+    def tolerance_for(self, dtype: torch.dtype) -> Tolerance:
+        return self.tolerance.get(dtype) or DEFAULT_TOLERANCE.get(dtype, DEFAULT_TOLERANCE[torch.float64])
+
+    def checks_for(self, solution: Callable | None = None, hidden: tuple[Check, ...] = ()) -> list[Check]:
+        """Every check of this function: the generic ones, its own, then the hidden ones."""
+        from kit import checks as generic
+
+        found: list[Check] = []
+        if self.reference is not None:
+            found.append(generic.matches(self.reference, self.reference_name or "PyTorch"))
+        found += self.checks
+        found.append(generic.leaves_inputs_unchanged())
+        if self.meta:
+            found.append(generic.device_agnostic())
+        found.append(generic.same_on_cuda() if self.deterministic else generic.runs_on_cuda())
+        if solution is not None and self.deterministic:
+            found.append(generic.agrees_with_solution(solution))
+        found += [replace(c, hidden=True) for c in hidden]
+        return found
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: a student module and its graded functions."""
+
+    id: str  # "02"
+    module: str  # "softmax": students edit assignments/02/softmax.py
+    title: str
+    functions: tuple[Function, ...]
+    forbidden: tuple[str, ...] = ()  # dotted names of routines the module must not call
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def points(self) -> float:
+        return sum(f.points for f in self.functions)

@@ -1,0 +1,1 @@
+"""Reference solutions: the same API as the stubs. Never shipped to students."""
