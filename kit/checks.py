@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -28,15 +29,39 @@ def agrees_with_solution(solution: Callable) -> Check:
 def leaves_inputs_unchanged() -> Check:
     def verify(t: Trial) -> None:
         after = t.outcome().inputs_after
-        for i, (before, now) in enumerate(zip(t.call.tensors(), after.tensors(), strict=False)):
-            if not torch.equal(before, now):
-                raise AssertionError(f"input tensor #{i + 1} was modified in place")
+        pairs = [(f"argument {i + 1}", b, a) for i, (b, a) in enumerate(zip(t.call.args, after.args, strict=True))]
+        pairs += [(f"argument {k!r}", v, after.kwargs[k]) for k, v in t.call.kwargs.items()]
+        for label, before, now in pairs:
+            if (where := first_difference(before, now, label)) is not None:
+                raise AssertionError(f"{where} was modified in place")
 
     return Check(
         "leaves its inputs unchanged",
         verify,
         hint="use out-of-place ops (x = x - m, not x -= m or x.sub_(m)) and return new tensors",
     )
+
+
+def first_difference(before: Any, after: Any, path: str = "") -> str | None:
+    """Where `after` differs from `before` (exactly, NaN equal to NaN), or None."""
+    if isinstance(before, torch.Tensor):
+        same = type(after) is torch.Tensor and after.shape == before.shape and after.dtype == before.dtype
+        return None if same and torch.equal(before.nan_to_num(), after.nan_to_num()) else path or "tensor"
+    if isinstance(before, (tuple, list)):
+        if not isinstance(after, (tuple, list)) or len(after) != len(before):
+            return path or "list"
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            if (found := first_difference(b, a, f"{path}[{i}]")) is not None:
+                return found
+        return None
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or set(after) != set(before):
+            return f"{path} (its keys)" if path else "dict (its keys)"
+        for key in before:
+            if (found := first_difference(before[key], after[key], f"{path}[{key!r}]")) is not None:
+                return found
+        return None
+    return None if before == after or (before != before and after != after) else path or repr(before)
 
 
 def device_agnostic() -> Check:

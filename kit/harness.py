@@ -54,7 +54,7 @@ class Outcome:
 
 
 class Runner(Protocol):
-    def run(self, function: str, call: Call, device: str) -> Outcome: ...
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome: ...
 
 
 def describe_error(error: BaseException, filename: str | None = None) -> str:
@@ -71,8 +71,13 @@ def describe_error(error: BaseException, filename: str | None = None) -> str:
     return text
 
 
-def execute(module: ModuleType, function: str, call: Call, device: str, limits: wire.Limits = wire.Limits()) -> tuple[bytes | None, bytes | None, str | None, bool]:
+def execute(
+    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()
+) -> tuple[bytes | None, bytes | None, str | None, bool]:
     """Call `module.function` on `call` moved to `device`.
+
+    With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
+    graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
 
     Returns (output frame, inputs-after frame, error, not_implemented). Shared by the
     in-process runner and the sandboxed child, so both judge exactly the same bytes.
@@ -83,7 +88,11 @@ def execute(module: ModuleType, function: str, call: Call, device: str, limits: 
     local = call.clone().to(device)  # a private copy: students may modify it in place
     torch.manual_seed(call.seed)
     try:
-        output = local(fn)
+        if autograd:
+            output = local(fn)
+        else:
+            with torch.inference_mode():
+                output = local(fn)
     except NotImplementedError:
         return None, None, f"{function}() is not implemented yet (it raises NotImplementedError)", True
     except Exception as error:
@@ -109,8 +118,8 @@ def outcome_from_frames(output: bytes | None, inputs: bytes | None, error: str |
 class InProcessRunner:
     module: ModuleType
 
-    def run(self, function: str, call: Call, device: str) -> Outcome:
-        return outcome_from_frames(*execute(self.module, function, call, device))
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome:
+        return outcome_from_frames(*execute(self.module, function, call, device, autograd=autograd))
 
 
 @dataclass
@@ -125,12 +134,13 @@ class Trial:
 
     def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
         device = device or self.device
-        outcome = self.runner.run(self.function.name, call or self.call, device)
+        call = call or self.call
+        outcome = self.runner.run(self.function.name, call, device, autograd=self.function.autograd)
         if outcome.not_implemented:
             raise Abort(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
-        wrong = sorted({d for d in outcome.devices if d != device})
+        wrong = sorted({d for d in outcome.devices if d != device}) if call.tensors() else []
         if wrong:
             raise AssertionError(f"returned a tensor on {wrong[0]} for inputs on {device}: create tensors on the input's device")
         return outcome

@@ -73,6 +73,7 @@ class Function:
     tolerance: dict[torch.dtype, Tolerance] = field(default_factory=dict)
     deterministic: bool = True  # False for functions that draw random numbers
     meta: bool = True  # whether the function can run on the `meta` device
+    autograd: bool = True  # False: called under torch.inference_mode(), so autograd cannot be used
     hint: str = ""
 
     def tolerance_for(self, dtype: torch.dtype) -> Tolerance:
