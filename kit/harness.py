@@ -8,10 +8,8 @@ runner does the same in a separate, locked-down process. Checks never see which 
 from __future__ import annotations
 
 import math
-import traceback
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -21,6 +19,7 @@ from hypothesis import seed as hypothesis_seed
 
 from kit import wire
 from kit.calls import Call
+from kit.execute import describe_error, execute
 from kit.spec import Check, Function
 
 
@@ -55,54 +54,6 @@ class Outcome:
 
 class Runner(Protocol):
     def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome: ...
-
-
-def describe_error(error: BaseException, filename: str | None = None) -> str:
-    """'ValueError: bad shape (softmax.py, line 12)': the student's own line, no traceback wall."""
-    try:
-        text = f"{type(error).__name__}: {error}"
-    except Exception:  # a hostile __str__
-        text = type(error).__name__
-    text = text if len(text) <= 300 else text[:297] + "..."
-    if filename is not None:
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-        if frames:
-            text += f" ({Path(filename).name}, line {frames[-1].lineno})"
-    return text
-
-
-def execute(
-    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()
-) -> tuple[bytes | None, bytes | None, str | None, bool]:
-    """Call `module.function` on `call` moved to `device`.
-
-    With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
-    graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
-
-    Returns (output frame, inputs-after frame, error, not_implemented). Shared by the
-    in-process runner and the sandboxed child, so both judge exactly the same bytes.
-    """
-    fn = getattr(module, function, None)
-    if not callable(fn):
-        return None, None, f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()", False
-    local = call.clone().to(device)  # a private copy: students may modify it in place
-    torch.manual_seed(call.seed)
-    try:
-        if autograd:
-            output = local(fn)
-        else:
-            with torch.inference_mode():
-                output = local(fn)
-    except NotImplementedError:
-        return None, None, f"{function}() is not implemented yet (it raises NotImplementedError)", True
-    except Exception as error:
-        return None, None, describe_error(error, getattr(module, "__file__", None)), False
-    try:
-        return wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), None, False
-    except wire.WireError as error:
-        return None, None, f"{function}() {error}", False
-    except Exception as error:  # e.g. a tensor whose storage cannot be read
-        return None, None, f"{function}() returned something unreadable: {describe_error(error)}", False
 
 
 def outcome_from_frames(output: bytes | None, inputs: bytes | None, error: str | None, not_implemented: bool) -> Outcome:

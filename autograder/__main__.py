@@ -1,0 +1,91 @@
+"""python -m autograder grade --assignment NN --submissions DIR --out OUT [--jobs N]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from autograder import config as grader_config
+from autograder import report, sandbox
+from autograder.grade import Job, configured, fingerprint, grade_all, student_folders
+from kit.catalog import ROOT, LoadError, assignment_ids, load_assignment
+
+
+class Progress:
+    """done/total, rate and ETA on the terminal (rich), one summary line elsewhere."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(), transient=False,
+        )
+        self.started = time.monotonic()
+        self.graded = 0
+
+    def start(self, total: int, done: int) -> None:
+        self.task = self.bar.add_task("grading", total=total, completed=done, rate="")
+        self.bar.start()
+
+    def advance(self) -> None:
+        self.graded += 1
+        per_minute = self.graded / max(time.monotonic() - self.started, 1e-9) * 60
+        self.bar.update(self.task, advance=1, rate=f"{per_minute:.1f}/min")
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description="Grade student submissions in a sandbox.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade one assignment's submissions")
+    grade.add_argument("--assignment", required=True, help="assignment id, e.g. 02")
+    grade.add_argument("--submissions", required=True, type=Path, help="one folder per student")
+    grade.add_argument("--out", required=True, type=Path, help="where results.json files and grades.csv go")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: grader.toml)")
+    grade.add_argument("--config", type=Path, default=ROOT / "grader.toml")
+    grade.add_argument("--no-sandbox", action="store_true", help="run student code without bubblewrap (recorded in every result)")
+    args = parser.parse_args(argv)
+
+    def fail(message: str) -> int:
+        print(f"autograder: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
+        cfg = grader_config.load(args.config, known)
+        assignment = configured(load_assignment(args.assignment), cfg)
+    except (grader_config.ConfigError, LoadError) as error:
+        return fail(str(error))
+    if not args.submissions.is_dir():
+        return fail(f"submissions folder {args.submissions} not found")
+    if args.jobs is not None and args.jobs < 1:
+        return fail("--jobs must be at least 1")
+    if not args.no_sandbox:
+        try:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
+            return fail(f"refusing to grade: {error}. Pass --no-sandbox to grade without one (recorded in every result).")
+
+    job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, args.config.read_text(), not args.no_sandbox))
+    progress = Progress()
+    try:
+        graded, skipped = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
+    finally:
+        progress.stop()
+    rows = {}
+    for folder in student_folders(args.submissions):
+        results = report.read_results(args.out / folder.name / "results.json")
+        if results is not None:
+            rows[folder.name] = results
+    csv_path = report.write_grades_csv(args.out, [f.name for f in assignment.functions], rows)
+    print(f"graded {len(graded)}, unchanged {len(skipped)}; grades in {csv_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

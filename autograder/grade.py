@@ -1,0 +1,199 @@
+"""Grading: one submission at a time in a worker, many at once across workers.
+
+The worker is trusted: it draws the inputs (hypothesis, seeded per submission), computes
+the references and judges. Student code runs only in the sandbox behind `SandboxRunner`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+
+from autograder import report, sandbox, static
+from autograder.config import Config
+from autograder.submissions import Submission, find
+from autograder.suite import GradedCheck, graded_checks
+from kit.catalog import ROOT, load_assignment
+from kit.harness import CheckFailed, run_check
+from kit.spec import Assignment
+
+
+@dataclass(frozen=True)
+class Job:
+    assignment_id: str
+    config: Config
+    isolated: bool = True  # False only with --no-sandbox
+    fingerprint: str = ""
+
+
+def seed_for(*parts: object) -> int:
+    return int(hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+def configured(assignment: Assignment, config: Config) -> Assignment:
+    """The assignment with grader.toml's points and tolerances applied."""
+    settings = config.assignments.get(assignment.id)
+    if settings is None:
+        return assignment
+    functions = tuple(
+        replace(f, points=settings.points.get(f.name, f.points), tolerance={**f.tolerance, **settings.tolerance})
+        for f in assignment.functions
+    )
+    return replace(assignment, functions=functions)
+
+
+def runnable(checks: list[GradedCheck]) -> list[GradedCheck]:
+    cuda = torch.cuda.is_available()
+    return [g for g in checks if g.check.device != "cuda" or cuda]
+
+
+def fingerprint(assignment: Assignment, config_text: str, isolated: bool) -> str:
+    """Changes whenever anything that decides a grade changes: the checks, the solution, the kit, the config."""
+    digest = hashlib.sha256(f"{assignment.id}:{isolated}:{torch.cuda.is_available()}:{config_text}".encode())
+    sources = [*sorted((ROOT / "kit").glob("*.py")), *sorted((ROOT / "autograder").glob("*.py"))]
+    sources += [*sorted((ROOT / "assignments" / assignment.id).glob("test_*.py")), ROOT / "solutions" / f"{assignment.module}.py"]
+    sources.append(ROOT / "autograder" / "hidden" / f"{assignment.module}.py")
+    for path in sources:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
+    started = time.monotonic()
+    assignment = configured(load_assignment(job.assignment_id), job.config)
+    checks = runnable(graded_checks(assignment))
+    limits = job.config.limits
+    submission = find(student_dir, assignment.module, limits.submission_kb)
+    seed = seed_for(job.config.grader.seed, assignment.id, submission.student)
+    result = report.SubmissionResult(submission.student, assignment.id, [f.name for f in assignment.functions])
+    result.extra = {"seed": seed, "sandbox": job.isolated, "fingerprint": job.fingerprint, "submission_sha256": submission.digest}
+    if not job.isolated:
+        result.notes.append("Graded WITHOUT the sandbox (--no-sandbox).")
+
+    shares = {}
+    for function in assignment.functions:
+        mine = [g for g in checks if g.function is function]
+        total = sum(g.check.weight for g in mine)
+        for g in mine:
+            shares[id(g)] = function.points * g.check.weight / total if total else 0.0
+
+    def record(g: GradedCheck, passed: bool, output: str) -> None:
+        result.tests.append(report.TestResult(g.function.name, g.name, shares[id(g)], passed, output, g.check.hidden))
+
+    if submission.problem is not None:
+        result.problem = submission.problem
+        for g in checks:
+            record(g, False, submission.problem)
+        return _finish(result, started)
+
+    flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions)
+    for function, uses in flagged.items():
+        verdict = "0 points for this function" if job.config.grader.forbidden_api == "zero" else "reported to your instructor"
+        result.notes.append(f"{function}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: {verdict}.")
+
+    runner = _start(submission, job, result)
+    try:
+        for g in checks:
+            if g.function.name in flagged and job.config.grader.forbidden_api == "zero":
+                record(g, False, f"{g.function.name}() uses {', '.join(flagged[g.function.name])}, which is not allowed here")
+            elif result.problem is not None:
+                record(g, False, result.problem)
+            else:
+                passed, output = _run(g, runner, job, seed)
+                record(g, passed, output)
+    finally:
+        if runner is not None:
+            runner.close()
+    return _finish(result, started)
+
+
+def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner | None:
+    stage = Path(sandbox.tempfile.mkdtemp(prefix="kit-stage-"))
+    module_file = stage / f"{load_assignment(job.assignment_id).module}.py"
+    module_file.write_text(submission.source, encoding="utf-8")
+    limits = job.config.limits
+    runner = sandbox.SandboxRunner(
+        module_file,
+        sandbox.Limits(
+            startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
+            cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
+        ),
+        isolated=job.isolated,
+    )
+    error = runner.start()
+    sandbox.shutil.rmtree(stage, ignore_errors=True)  # the sandbox keeps its own staged copy
+    if error is not None:
+        result.problem = error
+    return runner
+
+
+def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int) -> tuple[bool, str]:
+    examples = job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples
+    for dtype in g.check.dtypes or g.function.dtypes:
+        runner.budget(job.config.limits.test_seconds)
+        try:
+            run_check(g.check, g.function, runner, dtype, examples=examples, seed=seed_for(seed, g.name, dtype))
+        except CheckFailed as failure:
+            if g.check.hidden:
+                return False, "Hidden test failed."
+            lines = [f"[{str(dtype).removeprefix('torch.')}] {failure.message}"]
+            if failure.example:
+                lines.append(f"Smallest failing input: {failure.example}")
+            if g.check.hint:
+                lines.append(f"Hint: {g.check.hint}")
+            return False, "\n".join(lines)
+    return True, "Hidden test passed." if g.check.hidden else "Passed."
+
+
+def _finish(result: report.SubmissionResult, started: float) -> report.SubmissionResult:
+    result.execution_time = time.monotonic() - started
+    result.extra["function_scores"] = result.function_scores()
+    return result
+
+
+# ---------------------------------------------------------------- many submissions
+
+
+def _worker(student_dir: Path, job: Job, out: Path) -> tuple[str, float]:
+    result = grade_submission(student_dir, job)
+    report.write_results(out, result)
+    return result.student, result.score
+
+
+def student_folders(submissions: Path) -> list[Path]:
+    return sorted(p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) -> tuple[list[str], list[str]]:
+    """Grade every student folder not already graded with the same fingerprint.
+
+    Returns (graded now, skipped as unchanged). Each result is written as soon as it is
+    ready, so an interrupted run loses nothing already graded.
+    """
+    todo, skipped = [], []
+    for folder in student_folders(submissions):
+        previous = report.read_results(out / folder.name / "results.json")
+        digest = find(folder, load_assignment(job.assignment_id).module, job.config.limits.submission_kb).digest
+        extra = (previous or {}).get("extra_data", {})
+        if extra.get("fingerprint") == job.fingerprint and extra.get("submission_sha256") == digest:
+            skipped.append(folder.name)
+        else:
+            todo.append(folder)
+    if progress is not None:
+        progress.start(total=len(todo) + len(skipped), done=len(skipped))
+    graded = []
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_worker, folder, job, out) for folder in todo]
+        for future in as_completed(futures):
+            student, _ = future.result()
+            graded.append(student)
+            if progress is not None:
+                progress.advance()
+    return graded, skipped

@@ -1,0 +1,126 @@
+"""Writing grades: Gradescope's results.json per student and one grades.csv, atomically.
+
+A file is written to a temporary name in the same folder, flushed to disk and renamed over
+the old one, so an interrupted run leaves either the old file or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TestResult:
+    function: str
+    name: str
+    max_score: float
+    passed: bool = False
+    output: str = ""
+    hidden: bool = False
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.passed else 0.0
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    functions: list[str]
+    tests: list[TestResult] = field(default_factory=list)
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+    execution_time: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 4)
+
+    def function_scores(self) -> dict[str, float]:
+        return {f: round(sum(t.score for t in self.tests if t.function == f), 4) for f in self.functions}
+
+    def summary(self) -> str:
+        lines = [f"Assignment {self.assignment}: {self.score:g} / {self.max_score:g} points."]
+        if self.problem:
+            lines.append(f"Could not grade the submission: {self.problem}")
+        per_function = self.function_scores()
+        lines.append(" | ".join(f"{f} {per_function[f]:g}/{self.function_max(f):g}" for f in self.functions))
+        lines += self.notes
+        return "\n".join(lines)
+
+    def function_max(self, function: str) -> float:
+        return round(sum(t.max_score for t in self.tests if t.function == function), 4)
+
+    def to_gradescope(self) -> dict:
+        return {
+            "score": self.score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.summary(),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [
+                {
+                    "name": t.name,
+                    "score": round(t.score, 4),
+                    "max_score": round(t.max_score, 4),
+                    "status": "passed" if t.passed else "failed",
+                    "output": t.output,
+                    "visibility": "visible",
+                    **({"tags": ["hidden"]} if t.hidden else {}),
+                }
+                for t in self.tests
+            ],
+            "extra_data": {"assignment": self.assignment, "student": self.student, **self.extra},
+        }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_results(out: Path, result: SubmissionResult) -> Path:
+    path = out / result.student / "results.json"
+    write_atomically(path, json.dumps(result.to_gradescope(), indent=2) + "\n")
+    return path
+
+
+def read_results(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_grades_csv(out: Path, functions: list[str], rows: dict[str, dict]) -> Path:
+    """One row per student: the points per graded function and the total."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *functions, "total"])
+    for student in sorted(rows):
+        scores = rows[student].get("extra_data", {}).get("function_scores", {})
+        writer.writerow([student, *(f"{scores.get(f, 0.0):g}" for f in functions), f"{rows[student]['score']:g}"])
+    path = out / "grades.csv"
+    write_atomically(path, buffer.getvalue())
+    return path

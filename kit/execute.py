@@ -1,0 +1,64 @@
+"""Calling a student's function and turning whatever happens into bytes.
+
+Kept free of hypothesis and pytest so that the sandboxed child starts fast: it imports
+only torch and this module.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+from kit import wire
+from kit.calls import Call
+
+
+def describe_error(error: BaseException, filename: str | None = None) -> str:
+    """'ValueError: bad shape (softmax.py, line 12)': the student's own line, no traceback wall."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # a hostile __str__
+        text = type(error).__name__
+    text = text if len(text) <= 300 else text[:297] + "..."
+    if filename is not None:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+        if frames:
+            text += f" ({Path(filename).name}, line {frames[-1].lineno})"
+    return text
+
+
+def execute(
+    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()
+) -> tuple[bytes | None, bytes | None, str | None, bool]:
+    """Call `module.function` on `call` moved to `device`.
+
+    With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
+    graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
+
+    Returns (output frame, inputs-after frame, error, not_implemented). Shared by the
+    in-process runner and the sandboxed child, so both judge exactly the same bytes.
+    """
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        return None, None, f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()", False
+    local = call.clone().to(device)  # a private copy: students may modify it in place
+    torch.manual_seed(call.seed)
+    try:
+        if autograd:
+            output = local(fn)
+        else:
+            with torch.inference_mode():
+                output = local(fn)
+    except NotImplementedError:
+        return None, None, f"{function}() is not implemented yet (it raises NotImplementedError)", True
+    except Exception as error:
+        return None, None, describe_error(error, getattr(module, "__file__", None)), False
+    try:
+        return wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), None, False
+    except wire.WireError as error:
+        return None, None, f"{function}() {error}", False
+    except Exception as error:  # e.g. a tensor whose storage cannot be read
+        return None, None, f"{function}() returned something unreadable: {describe_error(error)}", False
