@@ -1,0 +1,40 @@
+"""Wrong implementations of assignment 03 (MLP, dropout, weight decay)."""
+
+from mutants import Mutant
+
+MUTANTS = [
+    # relu
+    Mutant("03", "mlp", "relu", "leaky", "return X.clamp(min=0.0)", "return torch.where(X > 0, X, 0.01 * X)"),
+    Mutant("03", "mlp", "relu", "abs", "return X.clamp(min=0.0)", "return X.abs()"),
+    Mutant("03", "mlp", "relu", "mask_multiply_nan_at_minus_inf", "return X.clamp(min=0.0)", "return X * (X > 0)"),
+    Mutant("03", "mlp", "relu", "in_place", "return X.clamp(min=0.0)", "return X.clamp_(min=0.0)"),
+    Mutant("03", "mlp", "relu", "hard_coded_cpu_zeros", "return X.clamp(min=0.0)",
+           "return torch.maximum(X, torch.zeros(X.shape, dtype=X.dtype))"),
+    # dropout
+    Mutant("03", "mlp", "dropout", "scales_by_keep_prob", "return X * keep / (1.0 - p)", "return X * keep * (1.0 - p)"),
+    Mutant("03", "mlp", "dropout", "no_rescaling", "return X * keep / (1.0 - p)", "return X * keep"),
+    Mutant("03", "mlp", "dropout", "drops_in_eval_mode", "if not training or p == 0.0:", "if p == 0.0:"),
+    Mutant("03", "mlp", "dropout", "gaussian_mask", "torch.rand_like(X) >= p", "torch.randn_like(X) >= p"),
+    Mutant("03", "mlp", "dropout", "keeps_with_probability_p", "torch.rand_like(X) >= p", "torch.rand_like(X) < p"),
+    Mutant("03", "mlp", "dropout", "nan_for_p_one", "    if p == 1.0:\n        return torch.zeros_like(X)\n", ""),
+    Mutant("03", "mlp", "dropout", "casts_to_float32", "return X * keep / (1.0 - p)", "return X.float() * keep / (1.0 - p)"),
+    Mutant("03", "mlp", "dropout", "hard_coded_cpu_mask", "torch.rand_like(X) >= p", "torch.rand(X.shape) >= p"),
+    Mutant("03", "mlp", "dropout", "seeds_inside", "keep = torch.rand_like(X) >= p",
+           "torch.manual_seed(0)\n    keep = torch.rand_like(X) >= p"),
+    Mutant("03", "mlp", "dropout", "modifies_X_in_place", "return X * keep / (1.0 - p)", "return X.mul_(keep).div_(1.0 - p)"),
+    # l2_penalty
+    Mutant("03", "mlp", "l2_penalty", "forgets_half", "for w in params) / 2", "for w in params)"),
+    Mutant("03", "mlp", "l2_penalty", "norm_not_squared", "w.pow(2).sum()", "w.norm()"),
+    Mutant("03", "mlp", "l2_penalty", "mean_of_squares", "w.pow(2).sum()", "w.pow(2).mean()"),
+    Mutant("03", "mlp", "l2_penalty", "l1_penalty", "w.pow(2).sum()", "w.abs().sum()"),
+    Mutant("03", "mlp", "l2_penalty", "first_tensor_only", "sum(w.pow(2).sum() for w in params)", "params[0].pow(2).sum()"),
+    # mlp_forward
+    Mutant("03", "mlp", "mlp_forward", "relu_on_last_layer", "H = H @ W + b", "H = relu(H @ W + b)"),
+    Mutant("03", "mlp", "mlp_forward", "dropout_on_logits", "    return H\n", "    return dropout(H, dropout_p, training)\n"),
+    Mutant("03", "mlp", "mlp_forward", "dropout_on_input", "H = X\n", "H = dropout(X, dropout_p, training)\n"),
+    Mutant("03", "mlp", "mlp_forward", "no_dropout", "H = dropout(relu(H), dropout_p, training)", "H = relu(H)"),
+    Mutant("03", "mlp", "mlp_forward", "dropout_in_eval_mode", "dropout(relu(H), dropout_p, training)", "dropout(relu(H), dropout_p, True)"),
+    Mutant("03", "mlp", "mlp_forward", "nn_linear_weight_layout", "H = H @ W + b", "H = H @ W.T + b"),
+    Mutant("03", "mlp", "mlp_forward", "dropout_only_after_first_layer", "H = dropout(relu(H), dropout_p, training)",
+           "H = dropout(relu(H), dropout_p, training) if i == 0 else relu(H)"),
+]
