@@ -20,7 +20,7 @@ from autograder.config import Config
 from autograder.submissions import Submission, find
 from autograder.suite import GradedCheck, graded_checks
 from kit.catalog import ROOT, load_assignment
-from kit.harness import CheckFailed, run_check
+from kit.harness import CheckFailed, draw_examples, run_check, run_examples
 from kit.spec import Assignment
 
 
@@ -71,7 +71,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     checks = runnable(graded_checks(assignment))
     limits = job.config.limits
     submission = find(student_dir, assignment.module, limits.submission_kb)
-    seed = seed_for(job.config.grader.seed, assignment.id, submission.student)
+    seed = seed_for(job.config.grader.seed, assignment.id)  # the same inputs for every student: a fair exam
     result = report.SubmissionResult(submission.student, assignment.id, [f.name for f in assignment.functions])
     result.extra = {"seed": seed, "sandbox": job.isolated, "fingerprint": job.fingerprint, "submission_sha256": submission.digest}
     if not job.isolated:
@@ -109,18 +109,15 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
                 passed, output = _run(g, runner, job, seed)
                 record(g, passed, output)
     finally:
-        if runner is not None:
-            runner.close()
+        runner.close()
     return _finish(result, started)
 
 
-def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner | None:
-    stage = Path(sandbox.tempfile.mkdtemp(prefix="kit-stage-"))
-    module_file = stage / f"{load_assignment(job.assignment_id).module}.py"
-    module_file.write_text(submission.source, encoding="utf-8")
+def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner:
     limits = job.config.limits
     runner = sandbox.SandboxRunner(
-        module_file,
+        load_assignment(job.assignment_id).module,
+        submission.source,
         sandbox.Limits(
             startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
             cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
@@ -128,28 +125,56 @@ def _start(submission: Submission, job: Job, result: report.SubmissionResult) ->
         isolated=job.isolated,
     )
     error = runner.start()
-    sandbox.shutil.rmtree(stage, ignore_errors=True)  # the sandbox keeps its own staged copy
     if error is not None:
         result.problem = error
     return runner
 
 
+_example_sets: dict[tuple, tuple[list, list[dict]]] = {}
+
+
+def example_set(g: GradedCheck, dtype: torch.dtype, count: int, seed: int) -> tuple[list, list[dict]]:
+    """The check's inputs, drawn once per worker and reused (with their reference outputs) for every student."""
+    key = (g.function.name, g.check.name, str(dtype), count, seed)
+    if key not in _example_sets:
+        calls = draw_examples(g.check, g.function, dtype, count, seed)
+        _example_sets[key] = (calls, [{} for _ in calls])
+    return _example_sets[key]
+
+
 def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int) -> tuple[bool, str]:
-    examples = job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples
+    count = g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
     for dtype in g.check.dtypes or g.function.dtypes:
+        check_seed = seed_for(seed, g.name, dtype)
         runner.budget(job.config.limits.test_seconds)
         try:
-            run_check(g.check, g.function, runner, dtype, examples=examples, seed=seed_for(seed, g.name, dtype))
+            run_examples(g.check, g.function, runner, dtype, *example_set(g, dtype, count, check_seed))
         except CheckFailed as failure:
             if g.check.hidden:
                 return False, "Hidden test failed."
-            lines = [f"[{str(dtype).removeprefix('torch.')}] {failure.message}"]
-            if failure.example:
-                lines.append(f"Smallest failing input: {failure.example}")
-            if g.check.hint:
-                lines.append(f"Hint: {g.check.hint}")
-            return False, "\n".join(lines)
+            if failure.example is not None:
+                failure = _shrunk(g, runner, job, dtype, count, check_seed) or failure
+            return False, _feedback(g, dtype, failure)
     return True, "Hidden test passed." if g.check.hidden else "Passed."
+
+
+def _shrunk(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, dtype: torch.dtype, count: int, seed: int) -> CheckFailed | None:
+    """Let hypothesis search and shrink, for a smaller failing input to show; None if it finds none."""
+    runner.budget(job.config.limits.test_seconds)
+    try:
+        run_check(g.check, g.function, runner, dtype, examples=count, seed=seed)
+    except CheckFailed as failure:
+        return failure if failure.example is not None else None
+    return None
+
+
+def _feedback(g: GradedCheck, dtype: torch.dtype, failure: CheckFailed) -> str:
+    lines = [f"[{str(dtype).removeprefix('torch.')}] {failure.message}"]
+    if failure.example:
+        lines.append(f"Failing input: {failure.example}")
+    if g.check.hint:
+        lines.append(f"Hint: {g.check.hint}")
+    return "\n".join(lines)
 
 
 def _finish(result: report.SubmissionResult, started: float) -> report.SubmissionResult:
