@@ -573,16 +573,29 @@ ASSIGNMENT = Assignment(
         ),
     ),
     forbidden=(
-        "torch.conv2d", "torch.convolution", "torch.conv1d", "torch.conv3d", "torch.conv_transpose2d",
-        "torch.nn.functional.conv2d", "torch.nn.functional.conv1d", "torch.nn.functional.conv3d",
-        "torch.nn.functional.conv_transpose2d", "torch.nn.functional.unfold", "torch.nn.functional.fold",
-        "torch.nn.Conv2d", "torch.nn.LazyConv2d", "torch.nn.Unfold", "torch.Tensor.unfold",
-        "torch.max_pool2d", "torch.avg_pool1d", "torch.nn.functional.max_pool2d",
-        "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool2d",
+        # convolution and im2col, public and private entry points
+        "torch.conv1d", "torch.conv2d", "torch.conv3d", "torch.conv_transpose1d", "torch.conv_transpose2d",
+        "torch.conv_transpose3d", "torch.conv_tbc", "torch.convolution", "torch._convolution",
+        "torch.cudnn_convolution", "torch.mkldnn_convolution",
+        "torch.nn.functional.conv1d", "torch.nn.functional.conv2d", "torch.nn.functional.conv3d",
+        "torch.nn.functional.conv_transpose1d", "torch.nn.functional.conv_transpose2d",
+        "torch.nn.functional.conv_transpose3d", "torch.nn.functional.conv_tbc",
+        "torch.nn.functional.unfold", "torch.nn.functional.fold", "torch.Tensor.unfold",
+        "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.nn.LazyConv2d", "torch.nn.ConvTranspose2d",
+        "torch.nn.Unfold", "torch.nn.Fold", "torch.nn.grad",
+        # pooling
+        "torch.max_pool1d", "torch.max_pool2d", "torch.max_pool3d", "torch.avg_pool1d",
+        "torch.max_pool1d_with_indices", "torch.adaptive_max_pool1d", "torch.adaptive_avg_pool1d",
+        "torch.nn.functional.max_pool1d", "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool3d",
+        "torch.nn.functional.max_pool2d_with_indices", "torch.nn.functional.avg_pool1d",
+        "torch.nn.functional.avg_pool2d", "torch.nn.functional.avg_pool3d",
         "torch.nn.functional.adaptive_max_pool2d", "torch.nn.functional.adaptive_avg_pool2d",
-        "torch.nn.functional.lp_pool2d", "torch.nn.functional.fractional_max_pool2d",
-        "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.AdaptiveMaxPool2d", "torch.nn.AdaptiveAvgPool2d",
-        "torch.nn.LPPool2d",
+        "torch.nn.functional.lp_pool1d", "torch.nn.functional.lp_pool2d",
+        "torch.nn.functional.fractional_max_pool2d",
+        "torch.nn.MaxPool1d", "torch.nn.MaxPool2d", "torch.nn.AvgPool1d", "torch.nn.AvgPool2d",
+        "torch.nn.AdaptiveMaxPool2d", "torch.nn.AdaptiveAvgPool2d", "torch.nn.LPPool2d",
+        # the operator namespaces behind all of the above
+        "torch._C", "torch.ops",
     ),
 )
 
