@@ -294,6 +294,7 @@ def zeros_stay_zeros(t: Trial) -> None:
 # ---------------------------------------------------------------- the assignment
 
 CELL_TOLERANCE = {torch.float32: Tolerance(1e-5, 1e-5)}
+STRUCTURAL = {"dtypes": (torch.float32,), "examples": 10}  # properties that do not depend on the dtype
 
 ASSIGNMENT = Assignment(
     id="06",
@@ -308,10 +309,10 @@ ASSIGNMENT = Assignment(
             reference_name="nn.RNNCell with the same weights",
             tolerance=CELL_TOLERANCE,
             checks=(
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("rnn_cell"), hint="add b_ih and b_hh each only when it is not None"),
-                Check("computes each row of the batch on its own", rows_are_independent, hint="x @ w_ih.T mixes input features, never batch rows"),
-                Check("defaults to nonlinearity='tanh'", default_is_tanh),
-                Check("raises ValueError for an unknown nonlinearity", unknown_nonlinearity_raises, examples=3, hint="nn.RNNCell accepts 'tanh' and 'relu' only"),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("rnn_cell"), **STRUCTURAL, hint="add b_ih and b_hh each only when it is not None"),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL, hint="x @ w_ih.T mixes input features, never batch rows"),
+                Check("defaults to nonlinearity='tanh'", default_is_tanh, **STRUCTURAL),
+                Check("raises ValueError for an unknown nonlinearity", unknown_nonlinearity_raises, dtypes=(torch.float32,), examples=3, hint="nn.RNNCell accepts 'tanh' and 'relu' only"),
             ),
         ),
         Function(
@@ -328,8 +329,8 @@ ASSIGNMENT = Assignment(
                     gru_reset_gate_cuts_hidden_path,
                     hint="PyTorch's candidate is n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)); the book puts r on h before the product",
                 ),
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("gru_cell")),
-                Check("computes each row of the batch on its own", rows_are_independent),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("gru_cell"), **STRUCTURAL),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL),
             ),
         ),
         Function(
@@ -346,8 +347,8 @@ ASSIGNMENT = Assignment(
                     hint="gate blocks are stacked (i, f, g, o); c' = f * c + i * g and h' = o * tanh(c')",
                 ),
                 Check("forgets c when i = 1 and f = 0", lstm_forgets_cell_state, hint="the forget gate f multiplies the old cell state c"),
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("lstm_cell")),
-                Check("computes each row of the batch on its own", rows_are_independent),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("lstm_cell"), **STRUCTURAL),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL),
             ),
         ),
         Function(
