@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, args.config.read_text(), not args.no_sandbox))
     progress = Progress()
     try:
-        graded, skipped = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
+        graded, skipped, errors = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
     finally:
         progress.stop()
     rows = {}
@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             rows[folder.name] = results
     csv_path = report.write_grades_csv(args.out, [f.name for f in assignment.functions], rows)
     print(f"graded {len(graded)}, unchanged {len(skipped)}; grades in {csv_path}")
-    return 0
+    for student, error in sorted(errors.items()):
+        print(f"autograder: internal error while grading {student} (not recorded; re-run to retry): {error}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -98,7 +98,10 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
         verdict = "0 points for this function" if job.config.grader.forbidden_api == "zero" else "reported to your instructor"
         result.notes.append(f"{function}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: {verdict}.")
 
+    starting = time.monotonic()
     runner = _start(submission, job, result)
+    result.extra["startup_seconds"] = round(time.monotonic() - starting, 4)  # sandbox start to first test
+    shrunk: set[str] = set()  # functions whose feedback already shows a shrunk input
     try:
         for g in checks:
             if g.function.name in flagged and job.config.grader.forbidden_api == "zero":
@@ -106,7 +109,9 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
             elif result.problem is not None:
                 record(g, False, result.problem)
             else:
-                passed, output = _run(g, runner, job, seed)
+                passed, output = _run(g, runner, job, seed, shrink=g.function.name not in shrunk)
+                if not passed and not g.check.hidden:
+                    shrunk.add(g.function.name)
                 record(g, passed, output)
     finally:
         runner.close()
@@ -142,7 +147,7 @@ def example_set(g: GradedCheck, dtype: torch.dtype, count: int, seed: int) -> tu
     return _example_sets[key]
 
 
-def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int) -> tuple[bool, str]:
+def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shrink: bool = True) -> tuple[bool, str]:
     count = g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
     for dtype in g.check.dtypes or g.function.dtypes:
         check_seed = seed_for(seed, g.name, dtype)
@@ -152,7 +157,7 @@ def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int) -> 
         except CheckFailed as failure:
             if g.check.hidden:
                 return False, "Hidden test failed."
-            if failure.example is not None:
+            if shrink and failure.example is not None:  # one shrunk input per function is enough feedback
                 failure = _shrunk(g, runner, job, dtype, count, check_seed) or failure
             return False, _feedback(g, dtype, failure)
     return True, "Hidden test passed." if g.check.hidden else "Passed."
@@ -160,7 +165,7 @@ def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int) -> 
 
 def _shrunk(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, dtype: torch.dtype, count: int, seed: int) -> CheckFailed | None:
     """Let hypothesis search and shrink, for a smaller failing input to show; None if it finds none."""
-    runner.budget(job.config.limits.test_seconds)
+    runner.budget(min(job.config.limits.test_seconds, 5.0))
     try:
         run_check(g.check, g.function, runner, dtype, examples=count, seed=seed)
     except CheckFailed as failure:
@@ -196,11 +201,12 @@ def student_folders(submissions: Path) -> list[Path]:
     return sorted(p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
-def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) -> tuple[list[str], list[str]]:
+def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) -> tuple[list[str], list[str], dict[str, str]]:
     """Grade every student folder not already graded with the same fingerprint.
 
-    Returns (graded now, skipped as unchanged). Each result is written as soon as it is
-    ready, so an interrupted run loses nothing already graded.
+    Returns (graded now, skipped as unchanged, {student: internal error}). Each result is
+    written as soon as it is ready, so an interrupted run loses nothing already graded; a
+    submission the grader itself failed on gets no results.json and is retried next run.
     """
     todo, skipped = [], []
     for folder in student_folders(submissions):
@@ -213,12 +219,14 @@ def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) 
             todo.append(folder)
     if progress is not None:
         progress.start(total=len(todo) + len(skipped), done=len(skipped))
-    graded = []
+    graded, errors = [], {}
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_worker, folder, job, out) for folder in todo]
+        futures = {pool.submit(_worker, folder, job, out): folder.name for folder in todo}
         for future in as_completed(futures):
-            student, _ = future.result()
-            graded.append(student)
+            try:
+                graded.append(future.result()[0])
+            except Exception as error:  # a fault of the grader, never of the submission
+                errors[futures[future]] = f"{type(error).__name__}: {error}"
             if progress is not None:
                 progress.advance()
-    return graded, skipped
+    return graded, skipped, errors

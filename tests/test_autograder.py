@@ -1,0 +1,195 @@
+"""The autograder end to end: real sandbox, real CLI, the repository's own grader.toml.
+
+Hostile and broken submissions have their own catalogue in tests/redteam/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from mutants import MUTANTS
+
+from autograder.config import Config
+from autograder.config import load as load_config
+from autograder.grade import Job, grade_all
+from autograder.sandbox import check_available
+from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment
+
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
+CONFIG = ROOT / "grader.toml"
+
+needs_sandbox = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+def grade(submissions: Path, out: Path, *extra: str, assignment: str = "02", env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment, "--submissions", str(submissions), "--out", str(out), *extra]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def class_folder(root: Path, assignment_id: str, mutants: int | None = None) -> dict[str, str]:
+    """The solution, the stub and the assignment's mutants as students; returns student -> mutated function."""
+    module = load_assignment(assignment_id).module
+    students = {"solution": "", "stub": ""}
+    (root / "solution").mkdir(parents=True)
+    shutil.copy(SOLUTIONS / f"{module}.py", root / "solution" / f"{module}.py")
+    (root / "stub").mkdir()
+    shutil.copy(ASSIGNMENTS / assignment_id / f"{module}.py", root / "stub" / f"{module}.py")
+    for mutant in [m for m in MUTANTS if m.assignment == assignment_id][:mutants]:
+            mutant.write(root / f"mutant-{mutant.name}")
+            students[f"mutant-{mutant.name}"] = mutant.function
+    return students
+
+
+def fast_config(folder: Path) -> str:
+    """A grader.toml with few examples, for tests of the grader's mechanics rather than its checks."""
+    path = folder / "fast-grader.toml"
+    path.write_text("[grader]\nexamples = 4\nhidden_examples = 4\n")
+    return str(path)
+
+
+def shipped_config() -> Config:
+    known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
+    return load_config(CONFIG, known)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return [line.split(",") for line in path.read_text().splitlines()]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_solution_full_stub_zero_each_mutant_loses_in_its_function(assignment_id, tmp_path):
+    students = class_folder(tmp_path / "submissions", assignment_id)
+    assignment = load_assignment(assignment_id)
+    job = Job(assignment_id, shipped_config(), fingerprint="test")
+    assert grade_all(tmp_path / "submissions", tmp_path / "out", job, jobs=2)[2] == {}
+    maximum = {f.name: f.points for f in assignment.functions}
+    for student, function in students.items():
+        results = json.loads((tmp_path / "out" / student / "results.json").read_text())
+        jsonschema.validate(results, SCHEMA)
+        scores = results["extra_data"]["function_scores"]
+        if student == "solution":
+            assert scores == pytest.approx(maximum), results["output"]
+        elif student == "stub":
+            assert results["score"] == 0
+        else:
+            assert scores[function] < maximum[function], f"{student} keeps full marks in {function}()"
+
+
+@needs_sandbox
+def test_cli_writes_valid_results_and_grades_csv(tmp_path):
+    class_folder(tmp_path / "submissions", "02", mutants=2)
+    (tmp_path / "submissions" / "empty").mkdir()
+    result = grade(tmp_path / "submissions", tmp_path / "out", "--jobs", "2", "--config", fast_config(tmp_path))
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(tmp_path / "out" / "grades.csv")
+    functions = [f.name for f in load_assignment("02").functions]
+    assert rows[0] == ["student", *functions, "total"]
+    by_student = {row[0]: row for row in rows[1:]}
+    assert by_student["solution"][-1] == "10" and by_student["stub"][-1] == "0"
+    empty = json.loads((tmp_path / "out" / "empty" / "results.json").read_text())
+    jsonschema.validate(empty, SCHEMA)
+    assert empty["score"] == 0 and "softmax.py not found" in empty["output"]
+
+
+@needs_sandbox
+def test_hidden_tests_reveal_nothing_but_pass_or_fail(tmp_path):
+    class_folder(tmp_path / "submissions", "02")
+    assert grade_all(tmp_path / "submissions", tmp_path / "out", Job("02", Config(), fingerprint="t"), jobs=2)[2] == {}
+    hidden = [
+        test
+        for student in (tmp_path / "out").iterdir() if student.is_dir()
+        for test in json.loads((student / "results.json").read_text())["tests"] if "hidden" in test.get("tags", [])
+    ]
+    assert hidden and {t["output"] for t in hidden} <= {"Hidden test passed.", "Hidden test failed."}
+    assert any(t["status"] == "failed" for t in hidden)
+
+
+@needs_sandbox
+def test_killed_run_resumes_to_the_same_grades(tmp_path):
+    class_folder(tmp_path / "submissions", "02", mutants=4)
+    fast = ("--config", fast_config(tmp_path))
+    assert grade(tmp_path / "submissions", tmp_path / "straight", *fast).returncode == 0
+    command = [sys.executable, "-m", "autograder", "grade", "--assignment", "02", "--submissions", str(tmp_path / "submissions"), "--out", str(tmp_path / "resumed"), "--jobs", "1", *fast]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list((tmp_path / "resumed").glob("*/results.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # kill -9 the grader and its workers mid-run
+    process.wait()
+    done = {p.parent.name for p in (tmp_path / "resumed").glob("*/results.json")}
+    total = len(list((tmp_path / "submissions").iterdir()))
+    assert 1 <= len(done) < total, "the kill should land mid-run"
+    for path in (tmp_path / "resumed").glob("*/results.json"):
+        json.loads(path.read_text())  # nothing half-written
+    rerun = grade(tmp_path / "submissions", tmp_path / "resumed", *fast)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"unchanged {len(done)}" in rerun.stdout
+    assert (tmp_path / "resumed" / "grades.csv").read_text() == (tmp_path / "straight" / "grades.csv").read_text()
+    grade(tmp_path / "submissions", tmp_path / "again", *fast)  # re-grading from scratch: identical scores
+    assert (tmp_path / "again" / "grades.csv").read_text() == (tmp_path / "straight" / "grades.csv").read_text()
+
+
+@needs_sandbox
+def test_changed_submission_is_regraded(tmp_path):
+    class_folder(tmp_path / "submissions", "02", mutants=1)
+    fast = ("--config", fast_config(tmp_path))
+    assert grade(tmp_path / "submissions", tmp_path / "out", *fast).returncode == 0
+    shutil.copy(SOLUTIONS / "softmax.py", tmp_path / "submissions" / "stub" / "softmax.py")
+    rerun = grade(tmp_path / "submissions", tmp_path / "out", *fast)
+    assert "graded 1," in rerun.stdout
+    assert {r[0]: r[-1] for r in read_csv(tmp_path / "out" / "grades.csv")}["stub"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[grader]\nsed = 1\n", "grader: unknown key 'sed' (did you mean 'seed'?)"),
+        ("[limits]\nmemory_mb = 'lots'\n", "limits.memory_mb must be an integer"),
+        ("[assignments.99.points]\nsoftmax = 1\n", "unknown key '99'"),
+        ("[assignments.02.points]\nsoftmx = 1\n", "did you mean 'softmax'?"),
+        ("[grader\n", "is not valid TOML"),
+    ],
+)
+def test_bad_grader_toml_is_a_clear_error(tmp_path, toml, message):
+    (tmp_path / "grader.toml").write_text(toml)
+    (tmp_path / "subs").mkdir()
+    result = grade(tmp_path / "subs", tmp_path / "out", "--config", str(tmp_path / "grader.toml"))
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_assignment_and_folder_are_clear_errors(tmp_path):
+    (tmp_path / "subs").mkdir()
+    unknown = grade(tmp_path / "subs", tmp_path / "out", assignment="77")
+    assert unknown.returncode == 2 and "no assignment '77'" in unknown.stderr and "Traceback" not in unknown.stderr
+    missing = grade(tmp_path / "nowhere", tmp_path / "out")
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_refuses_without_a_sandbox_unless_told(tmp_path):
+    class_folder(tmp_path / "submissions", "02", mutants=0)
+    shutil.rmtree(tmp_path / "submissions" / "stub")
+    no_bwrap = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    refused = grade(tmp_path / "submissions", tmp_path / "out", env=no_bwrap)
+    assert refused.returncode == 2 and "refusing to grade" in refused.stderr and "--no-sandbox" in refused.stderr
+    assert not (tmp_path / "out" / "solution").exists()
+    allowed = grade(tmp_path / "submissions", tmp_path / "out", "--no-sandbox", "--config", fast_config(tmp_path), env=no_bwrap)
+    assert allowed.returncode == 0, allowed.stderr
+    results = json.loads((tmp_path / "out" / "solution" / "results.json").read_text())
+    assert results["extra_data"]["sandbox"] is False and "WITHOUT the sandbox" in results["output"]
+    assert results["score"] == 10
+
+
+@needs_sandbox
+def test_sandbox_starts_here():
+    check_available()
