@@ -191,7 +191,8 @@ def _finish(result: report.SubmissionResult, started: float) -> report.Submissio
 # ---------------------------------------------------------------- many submissions
 
 
-def _worker(student_dir: Path, job: Job, out: Path) -> tuple[str, float]:
+def grade_and_write(student_dir: Path, job: Job, out: Path) -> tuple[str, float]:
+    """Grade one submission and write its results.json: the unit of work of a grading worker."""
     result = grade_submission(student_dir, job)
     report.write_results(out, result)
     return result.student, result.score
@@ -221,7 +222,7 @@ def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) 
         progress.start(total=len(todo) + len(skipped), done=len(skipped))
     graded, errors = [], {}
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_worker, folder, job, out): folder.name for folder in todo}
+        futures = {pool.submit(grade_and_write, folder, job, out): folder.name for folder in todo}
         for future in as_completed(futures):
             try:
                 graded.append(future.result()[0])

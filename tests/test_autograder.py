@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import jsonschema
@@ -20,7 +22,7 @@ from mutants import MUTANTS
 
 from autograder.config import Config
 from autograder.config import load as load_config
-from autograder.grade import Job, grade_all
+from autograder.grade import Job, grade_all, grade_and_write
 from autograder.sandbox import check_available
 from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment
 
@@ -65,16 +67,33 @@ def read_csv(path: Path) -> list[list[str]]:
     return [line.split(",") for line in path.read_text().splitlines()]
 
 
+@pytest.fixture(scope="module")
+def graded_classes(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
+    """Every assignment's solution, stub and mutants graded as students by one pool of two workers.
+
+    One pool for all assignments keeps each worker's torch import and sandbox zygote for
+    the whole run, as a grading session of several assignments would.
+    """
+    root = tmp_path_factory.mktemp("classes")
+    config = shipped_config()
+    classes = {a: class_folder(root / a / "submissions", a) for a in assignment_ids()}
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(grade_and_write, root / a / "submissions" / student, Job(a, config, fingerprint="test"), root / a / "out")
+            for a, students in classes.items() for student in students
+        ]
+        for future in futures:
+            future.result()
+    return root, classes
+
+
 @needs_sandbox
 @pytest.mark.parametrize("assignment_id", assignment_ids())
-def test_solution_full_stub_zero_each_mutant_loses_in_its_function(assignment_id, tmp_path):
-    students = class_folder(tmp_path / "submissions", assignment_id)
-    assignment = load_assignment(assignment_id)
-    job = Job(assignment_id, shipped_config(), fingerprint="test")
-    assert grade_all(tmp_path / "submissions", tmp_path / "out", job, jobs=2)[2] == {}
-    maximum = {f.name: f.points for f in assignment.functions}
-    for student, function in students.items():
-        results = json.loads((tmp_path / "out" / student / "results.json").read_text())
+def test_solution_full_stub_zero_each_mutant_loses_in_its_function(assignment_id, graded_classes):
+    root, classes = graded_classes
+    maximum = {f.name: f.points for f in load_assignment(assignment_id).functions}
+    for student, function in classes[assignment_id].items():
+        results = json.loads((root / assignment_id / "out" / student / "results.json").read_text())
         jsonschema.validate(results, SCHEMA)
         scores = results["extra_data"]["function_scores"]
         if student == "solution":
