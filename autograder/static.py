@@ -1,10 +1,15 @@
 """A static check for calls to the PyTorch routines an assignment re-implements.
 
 The submission's source is parsed (never run) in the trusted grader. Imports and simple
-aliases are resolved (`import torch.nn.functional as F`, `sm = torch.softmax`), tensor
-methods are matched by name (`X.softmax(...)`), and dynamic look-ups that could hide a
-forbidden routine (`getattr(torch, "soft" + "max")`, `eval`, `__import__`, `importlib`)
-are flagged as such. A use inside a helper counts for every graded function that calls it.
+aliases are resolved (`import torch.nn.functional as F`, `sm = torch.softmax`, `from torch
+import *`), tensor methods are matched by name (`X.softmax(...)`), internal entry points of
+a forbidden routine are matched by its name (`torch.ops.aten._softmax`,
+`torch._C._VariableFunctions.softmax`, `torch.nn.modules.activation.Softmax`, `nn.NLLLoss`
+for `nll_loss`), and dynamic look-ups that could hide a forbidden routine (`getattr(torch,
+"soft" + "max")`, `eval`, `__import__`, `importlib`, `operator.attrgetter`, `setattr`,
+`pickle`) are flagged as such. A use inside a helper counts for every graded function that
+calls it; module-level code (which runs at import and can rebind any name) counts for every
+graded function, except under `if __name__ == "__main__":`, which never runs when graded.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-DYNAMIC = {"eval", "exec", "compile", "__import__", "vars", "globals", "locals", "__builtins__"}
+DYNAMIC = {"eval", "exec", "compile", "__import__", "vars", "globals", "locals", "__builtins__", "setattr", "delattr"}
+# dotted names (after alias resolution) that look routines up or build code at run time
+DYNAMIC_DOTTED = ("importlib", "operator.attrgetter", "operator.methodcaller", "pickle", "_pickle", "marshal",
+                  "types.FunctionType", "types.CodeType", "types.LambdaType")
+COMPOUND = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
 def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[str]) -> dict[str, list[str]]:
@@ -20,28 +29,23 @@ def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[st
     forbidden = tuple(forbidden)
     methods = {name.rsplit(".", 1)[1] for name in forbidden if name.startswith("torch.Tensor.")}
     tree = ast.parse(source)
-    aliases = _aliases(tree)
-    units: dict[str, ast.AST] = {}
+    aliases, stars = _aliases(tree)
+    context = _Context(aliases, stars, forbidden, methods)
+    units: dict[str, list[ast.AST]] = {}
     module_level: list[ast.AST] = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            units[node.name] = node
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    units[target.id] = node.value
-            module_level.append(node)
-        else:
-            module_level.append(node)
+    _collect(tree.body, units, module_level)
 
-    direct = {name: _uses(node, aliases, forbidden, methods) for name, node in units.items()}
-    references = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & set(units) for name, node in units.items()}
-    everywhere = sorted({use for node in module_level for use in _uses(node, aliases, forbidden, methods) if use.startswith("dynamic")})
+    direct = {name: set().union(*(_uses(node, context) for node in nodes)) for name, nodes in units.items()}
+    references = {
+        name: {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)} & set(units) for name, nodes in units.items()
+    }
+    everywhere = {use for node in module_level for use in _uses(node, context)}
+    roots = {n.id for node in module_level for n in ast.walk(node) if isinstance(n, ast.Name)} & set(units)
+    roots.add("__getattr__")  # a module __getattr__ answers for any graded name the module does not define
 
     result: dict[str, list[str]] = {}
     for function in functions:
-        seen, stack, found = set(), [function], set(everywhere)
+        seen, stack, found = set(), [function, *roots], set(everywhere)
         while stack:
             name = stack.pop()
             if name in seen or name not in units:
@@ -49,16 +53,53 @@ def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[st
             seen.add(name)
             found |= direct[name]
             stack += references[name]
-        if function in aliases and _is_forbidden(aliases[function], forbidden):
+        if function in aliases and context.is_forbidden(aliases[function]):
             found.add(aliases[function])
         if found:
             result[function] = sorted(found)
     return result
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Names bound to dotted module paths: imports anywhere, plain assignments at top level."""
+def _is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":`, whose body never runs when the module is imported for grading."""
+    test = getattr(node, "test", None)
+    return (
+        isinstance(node, ast.If) and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+        and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__"
+    )
+
+
+def _collect(body: list[ast.stmt], units: dict[str, list[ast.AST]], module_level: list[ast.AST]) -> None:
+    """Sort top-level statements (also inside if/try/with/for/while) into named units and other module-level code."""
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            units.setdefault(node.name, []).append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+            if names and all(isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets):
+                for name in names:  # `a, b = x, y` binds both to (the whole of) the right-hand side
+                    units.setdefault(name, []).append(node.value)
+            else:  # `module.softmax = ...`, `globals()[...] = ...`: could bind anything
+                module_level.append(node)
+        elif _is_main_guard(node):
+            _collect(node.orelse, units, module_level)
+        elif isinstance(node, COMPOUND):
+            heads = [getattr(node, field) for field in ("test", "iter", "target") if getattr(node, field, None) is not None]
+            heads += [item for item in getattr(node, "items", [])]
+            module_level += heads
+            for field in ("body", "orelse", "finalbody"):
+                _collect(getattr(node, field, []), units, module_level)
+            for handler in getattr(node, "handlers", []):
+                _collect(handler.body, units, module_level)
+        else:
+            module_level.append(node)
+
+
+def _aliases(tree: ast.Module) -> tuple[dict[str, str], list[str]]:
+    """Names bound to dotted module paths (imports anywhere, plain assignments at top level), and star-imported modules."""
     aliases: dict[str, str] = {}
+    stars: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -69,13 +110,16 @@ def _aliases(tree: ast.Module) -> dict[str, str]:
                     aliases[top] = top
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                if alias.name == "*":
+                    stars.append(node.module)
+                else:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             dotted = _dotted(node.value, aliases)
             if dotted:
                 aliases[node.targets[0].id] = dotted
-    return aliases
+    return aliases, stars
 
 
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -87,34 +131,67 @@ def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
     return None
 
 
-def _is_forbidden(dotted: str, forbidden: tuple[str, ...]) -> bool:
-    # torch.nn.functional is also reachable as torch.nn.functional via `from torch.nn import functional`
-    return any(dotted == f or dotted.startswith(f + ".") for f in forbidden)
+def _normalised(name: str) -> str:
+    return name.lstrip("_").replace("_", "").lower()
 
 
-def _uses(root: ast.AST, aliases: dict[str, str], forbidden: tuple[str, ...], methods: set[str]) -> set[str]:
+class _Context:
+    def __init__(self, aliases: dict[str, str], stars: list[str], forbidden: tuple[str, ...], methods: set[str]):
+        self.aliases, self.stars, self.forbidden, self.methods = aliases, stars, forbidden, methods
+        # the routines' own names, e.g. "softmax", "nllloss": an internal entry point of torch with that name is the routine
+        self.names = {_normalised(f.rsplit(".", 1)[-1]) for f in forbidden if f.startswith("torch.") and "." in f}
+
+    def dotted(self, node: ast.AST) -> str | None:
+        dotted = _dotted(node, self.aliases)
+        if dotted is None and isinstance(node, ast.Name):  # `from torch import *`, then `logsumexp(...)`
+            for module in self.stars:
+                if self.is_forbidden(f"{module}.{node.id}"):
+                    return f"{module}.{node.id}"
+        return dotted
+
+    def is_forbidden(self, dotted: str) -> bool:
+        # torch.nn.functional is also reachable as torch.nn.functional via `from torch.nn import functional`
+        if any(dotted == f or dotted.startswith(f + ".") for f in self.forbidden):
+            return True
+        parts = dotted.split(".")
+        if parts[0] != "torch" or len(parts) < 2:
+            return False
+        # torch.ops.<namespace>.<op>[.<overload>]: the op's name decides; elsewhere the last name does
+        name = parts[3] if parts[1] == "ops" and len(parts) >= 4 else parts[-1]
+        return _normalised(name) in self.names
+
+
+def _uses(root: ast.AST, context: _Context) -> set[str]:
     found: set[str] = set()
+    called = {id(node.func) for node in ast.walk(root) if isinstance(node, ast.Call)}
     for node in ast.walk(root):
         if isinstance(node, (ast.Name, ast.Attribute)):
-            dotted = _dotted(node, aliases)
-            if dotted and _is_forbidden(dotted, forbidden):
+            dotted = context.dotted(node)
+            if dotted and context.is_forbidden(dotted):
                 found.add(dotted)
-            elif dotted is None and isinstance(node, ast.Attribute) and node.attr in methods:
+            elif dotted is None and isinstance(node, ast.Attribute) and node.attr in context.methods:
                 found.add(f"torch.Tensor.{node.attr}")
             if isinstance(node, ast.Attribute) and node.attr in ("__dict__", "__getattribute__"):
                 found.add(f"dynamic look-up ({node.attr})")
             if isinstance(node, ast.Name) and node.id in DYNAMIC:
                 found.add(f"dynamic look-up ({node.id})")
-            if dotted and dotted.split(".")[0] == "importlib":
-                found.add("dynamic look-up (importlib)")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
-            target = _dotted(node.args[0], aliases)
+            if isinstance(node, ast.Name) and node.id == "getattr" and id(node) not in called:
+                found.add("dynamic look-up (getattr passed as a value)")
+            if dotted and any(dotted == d or dotted.startswith(d + ".") for d in DYNAMIC_DOTTED):
+                found.add(f"dynamic look-up ({dotted.split('.')[0] if dotted.startswith(('importlib', 'pickle', '_pickle', 'marshal')) else dotted})")
+            if dotted and dotted.startswith("builtins.") and dotted.split(".")[1] in DYNAMIC | {"getattr"}:
+                found.add(f"dynamic look-up ({dotted})")
+        elif isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args:
+            func = node.func.id if isinstance(node.func, ast.Name) else context.dotted(node.func)
+            if func not in ("getattr", "builtins.getattr"):
+                continue
+            target = context.dotted(node.args[0])
             name = node.args[1] if len(node.args) > 1 else None
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 dotted = f"{target}.{name.value}" if target else None
-                if dotted and _is_forbidden(dotted, forbidden):
+                if dotted and context.is_forbidden(dotted):
                     found.add(dotted)
-                elif name.value in methods:
+                elif name.value in context.methods:
                     found.add(f"torch.Tensor.{name.value}")
             elif target is None or target.split(".")[0] == "torch":
                 found.add("dynamic look-up (getattr with a computed name)")
