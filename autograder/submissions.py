@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import os
 import re
 import stat
@@ -75,18 +74,20 @@ def find(student_dir: Path, module: str, max_kb: int) -> Submission:
     if not raw.strip():
         return problem(f"{path.name} is empty", raw)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is valid Python source
     except UnicodeDecodeError as error:
         return problem(f"{path.name} is not UTF-8 text (byte {error.start})", raw)
     if path.suffix == ".ipynb":
         try:
             text = notebook_to_source(raw)
-        except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        except Exception as error:  # nbformat raises many kinds (ValidationError, RecursionError, ...)
             return problem(f"{path.name} is not a readable notebook ({type(error).__name__})", raw)
     try:
         ast.parse(text, filename=f"{module}.py")
     except SyntaxError as error:
+        if error.lineno is None:  # e.g. null bytes
+            return problem(f"{module}.py cannot be parsed: {error.msg}", raw)
         return problem(f"{module}.py has a syntax error on line {error.lineno}: {error.msg}", raw)
-    except ValueError as error:  # e.g. null bytes
-        return problem(f"{module}.py cannot be parsed: {error}", raw)
+    except (ValueError, RecursionError, MemoryError) as error:  # null bytes; nesting too deep for the parser
+        return problem(f"{module}.py cannot be parsed: {error or type(error).__name__}", raw)
     return Submission(student, text, None, hashlib.sha256(text.encode()).hexdigest())
