@@ -22,8 +22,6 @@ from kit.strategies import floats
 # ---------------------------------------------------------------- inputs
 
 LOW, HIGH = -3.0, 3.0
-
-
 SHOWN = 12  # tensors up to this many elements are printed with their values in failure reports
 
 
@@ -304,12 +302,18 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def shape_of(output) -> tuple[int, ...]:
+    if type(output) is not torch.Tensor:
+        raise AssertionError(f"expected a tensor, got {type(output).__name__}")
+    return tuple(output.shape)
+
+
 def conv_shape(t: Trial) -> None:
     X, weight = t.call.args[:2]
     (sh, sw), (ph, pw) = strides_of_conv(t.call), as_pair(t.call.kwargs.get("padding", 0))
     kh, kw = weight.shape[2:]
     expected = (X.shape[0], weight.shape[0], output_size(X.shape[2], kh, sh, ph), output_size(X.shape[3], kw, sw, pw))
-    got = tuple(t.output.shape)
+    got = shape_of(t.output)
     if got != expected:
         raise AssertionError(f"expected shape {expected} = (N, O, (H + 2*ph - kh)//sh + 1, (W + 2*pw - kw)//sw + 1), got {got}")
 
@@ -318,7 +322,7 @@ def pool_shape(t: Trial) -> None:
     X = t.call.args[0]
     (kh, kw), (sh, sw), (ph, pw) = as_pair(t.call.args[1]), strides_of_pool(t.call), as_pair(t.call.kwargs.get("padding", 0))
     expected = (X.shape[0], X.shape[1], output_size(X.shape[2], kh, sh, ph), output_size(X.shape[3], kw, sw, pw))
-    got = tuple(t.output.shape)
+    got = shape_of(t.output)
     if got != expected:
         raise AssertionError(f"expected shape {expected} = (N, C, (H + 2*ph - kh)//sh + 1, (W + 2*pw - kw)//sw + 1), got {got}")
 
