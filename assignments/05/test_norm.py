@@ -6,6 +6,7 @@ records for every dtype (and for CUDA when one is present). Run: pytest assignme
 """
 
 import math
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -85,10 +86,23 @@ def ln_calls(draw, dtype):
 # ---------------------------------------------------------------- references
 
 
+@contextmanager
+def single_threaded():
+    """PyTorch's CPU batch_norm kernel for float64 starts threads even for tiny inputs, which
+    costs ~0.1 s a call on a busy machine; one thread is plenty for these sizes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def reference_batch_norm(X, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
     """F.batch_norm in float64, on copies of the running statistics (it updates them in place)."""
     mean, var = running_mean.to(torch.float64, copy=True), running_var.to(torch.float64, copy=True)
-    Y = F.batch_norm(X.double(), mean, var, gamma.double(), beta.double(), training=training, momentum=momentum, eps=eps)
+    with single_threaded():
+        Y = F.batch_norm(X.double(), mean, var, gamma.double(), beta.double(), training=training, momentum=momentum, eps=eps)
     return Y.to(X.dtype), mean.to(X.dtype), var.to(X.dtype)
 
 
@@ -96,7 +110,8 @@ def reference_layer_norm(X, normalized_shape, weight=None, bias=None, eps=1e-5):
     """F.layer_norm in float64."""
     weight = None if weight is None else weight.double()
     bias = None if bias is None else bias.double()
-    return F.layer_norm(X.double(), list(normalized_shape), weight, bias, eps).to(X.dtype)
+    with single_threaded():
+        return F.layer_norm(X.double(), list(normalized_shape), weight, bias, eps).to(X.dtype)
 
 
 # ---------------------------------------------------------------- properties
