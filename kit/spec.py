@@ -75,6 +75,7 @@ class Function:
     meta: bool = True  # whether the function can run on the `meta` device
     autograd: bool = True  # False: called under torch.inference_mode(), so autograd cannot be used
     hint: str = ""
+    max_examples: int | None = None  # caps the examples of every check (generic ones included): for slow functions
 
     def tolerance_for(self, dtype: torch.dtype) -> Tolerance:
         return self.tolerance.get(dtype) or DEFAULT_TOLERANCE.get(dtype, DEFAULT_TOLERANCE[torch.float64])
@@ -94,6 +95,8 @@ class Function:
         if solution is not None and self.deterministic:
             found.append(generic.agrees_with_solution(solution))
         found += [replace(c, hidden=True) for c in hidden]
+        if self.max_examples is not None:
+            found = [replace(c, examples=min(c.examples or self.max_examples, self.max_examples)) for c in found]
         return found
 
 

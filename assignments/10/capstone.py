@@ -1,0 +1,179 @@
+"""Assignment 10 (capstone): a small CNN on real handwritten digits, built from your own pieces.
+
+This module must be self-contained: the grader runs this one file, alone. Paste (or write
+again) the pieces you built in earlier assignments into the section below: conv2d and pool2d
+(04), batch_norm (05), relu and dropout (03), cross_entropy (02) and adam (09). Then
+assemble them into the network described by PARAM_SHAPES, train it, and plot its curve.
+
+torch.nn (including torch.nn.functional) and torch.optim are off limits here, and so are
+torch's own conv, pooling, batch-norm, dropout and softmax routines; torch.autograd is
+allowed: you do not need to write backward passes by hand.
+
+Run `python assignments/10/capstone.py` to train on the digits, print the test accuracy and
+save the training curve to training_curve.png.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# ---------------------------------------------------------------- the architecture (fixed)
+
+NUM_CLASSES = 10
+EPOCHS = 10  # the grader calls train(X_train, y_train, epochs=EPOCHS, seed=...)
+DROPOUT_P = 0.25  # forward's default dropout probability
+BN_MOMENTUM, BN_EPS = 0.1, 1e-5
+
+# Parameter names follow PyTorch's state_dict of the equivalent nn.Sequential:
+#   conv1: 3x3 conv, 1 -> 16 channels, padding 1, no bias  -> bn1 -> relu -> 2x2 max pool
+#   conv2: 3x3 conv, 16 -> 32 channels, padding 1, no bias -> bn2 -> relu -> 2x2 max pool
+#   flatten (32 * 2 * 2 = 128) -> dropout -> fc: linear 128 -> 10 (weight (out, in), as nn.Linear)
+PARAM_SHAPES: dict[str, tuple[int, ...]] = {
+    "conv1.weight": (16, 1, 3, 3),
+    "bn1.weight": (16,),
+    "bn1.bias": (16,),
+    "bn1.running_mean": (16,),
+    "bn1.running_var": (16,),
+    "conv2.weight": (32, 16, 3, 3),
+    "bn2.weight": (32,),
+    "bn2.bias": (32,),
+    "bn2.running_mean": (32,),
+    "bn2.running_var": (32,),
+    "fc.weight": (NUM_CLASSES, 128),
+    "fc.bias": (NUM_CLASSES,),
+}
+RUNNING_STATS = ("bn1.running_mean", "bn1.running_var", "bn2.running_mean", "bn2.running_var")
+TRAINABLE = tuple(name for name in PARAM_SHAPES if name not in RUNNING_STATS)
+
+
+# ---------------------------------------------------------------- your pieces from earlier assignments
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _pad(X: torch.Tensor, ph: int, pw: int, value: float = 0.0) -> torch.Tensor:
+    """X (N, C, H, W) with `ph` rows and `pw` columns of `value` on each side."""
+    if ph == 0 and pw == 0:
+        return X
+    N, C, H, W = X.shape
+    out = torch.full((N, C, H + 2 * ph, W + 2 * pw), value, dtype=X.dtype, device=X.device)
+    out[:, :, ph : ph + H, pw : pw + W] = X
+    return out
+
+
+def conv2d(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, stride=1, padding=0) -> torch.Tensor:
+    """Cross-correlation as F.conv2d: X (N, C, H, W), weight (O, C, kh, kw) -> (N, O, H', W')."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+def pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0, mode: str = "max") -> torch.Tensor:
+    """Max or average pooling as F.max_pool2d / F.avg_pool2d: X (N, C, H, W) -> (N, C, H', W')."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+def batch_norm(X, gamma, beta, running_mean, running_var, training, momentum=BN_MOMENTUM, eps=BN_EPS):
+    """Batch norm over channel dim 1 -> (Y, new_running_mean, new_running_var), PyTorch's conventions:
+    normalise with the biased batch variance, update running = (1-momentum)*running + momentum*batch
+    with the unbiased one; in evaluation mode use (and return unchanged) the running statistics."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+def relu(X: torch.Tensor) -> torch.Tensor:
+    raise NotImplementedError("TODO: implement this function")
+
+
+def dropout(X: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    """Inverted dropout: zero each element with probability p, scale survivors by 1/(1-p)."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of logits (N, C) against class indices (N,), computed stably."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+def adam(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None) -> tuple[torch.Tensor, dict]:
+    """One Adam step, as torch.optim.Adam: returns (next_w, new config with the updated state)."""
+    raise NotImplementedError("TODO: implement this function")
+
+
+# ---------------------------------------------------------------- graded functions
+
+
+def init_params(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Fresh parameters for the network of PARAM_SHAPES, float32 on the CPU, from `seed` alone.
+
+    Every name and shape of PARAM_SHAPES. Weights (conv1, conv2, fc) random with a standard
+    deviation of about 1/sqrt(fan_in) (e.g. He's sqrt(2/fan_in); fan_in = in_channels*kh*kw
+    for a conv, in_features for fc); fc.bias 0; batch norm's weight 1, bias 0, running_mean 0,
+    running_var 1. Draw from a torch.Generator seeded with `seed`: the same seed gives the
+    same parameters whatever the state of torch's global generator.
+    """
+    raise NotImplementedError("TODO: implement this function")
+
+
+def forward(
+    X: torch.Tensor, params: dict[str, torch.Tensor], training: bool = False, dropout_p: float = DROPOUT_P
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The network of PARAM_SHAPES: X (N, 1, 8, 8) -> (logits (N, 10), new running statistics).
+
+    conv1 -> batch norm -> relu -> 2x2 max pool -> conv2 -> batch norm -> relu -> 2x2 max pool
+    -> flatten -> dropout(dropout_p, training) -> fc. In training mode batch norm uses the
+    batch's statistics and the returned dict holds the updated running statistics (keys of
+    RUNNING_STATS); in evaluation mode it uses and returns the running statistics unchanged,
+    and dropout is off. Works in X's dtype and on X's device; params must be there too.
+    """
+    raise NotImplementedError("TODO: implement this function")
+
+
+def train(X_train: torch.Tensor, y_train: torch.Tensor, epochs: int = EPOCHS, seed: int = 0) -> tuple[dict[str, torch.Tensor], dict[str, list[float]]]:
+    """Train the network on (X_train (N, 1, 8, 8), y_train (N,) int64) -> (params, history).
+
+    Start from init_params(seed); each epoch, go once through the shuffled training set in
+    minibatches: forward in training mode, cross_entropy, gradients with torch.autograd,
+    your optimizer's update, and the running statistics forward returned. Choose the batch
+    size, optimizer and learning rate yourself; `epochs` is given. Seed torch's global
+    generator with `seed` first (shuffling and dropout draw from it), so a run is reproducible.
+
+    Returns the final params (every key of PARAM_SHAPES, detached, on X_train's device) and a
+    history {"loss": [...], "accuracy": [...]}: per epoch, the mean training loss and the
+    fraction of training examples classified correctly during that epoch, as Python floats.
+    The grader evaluates the returned params with a reference network on the held-out digits.
+    """
+    raise NotImplementedError("TODO: implement this function")
+
+
+def plot_history(history: dict[str, list[float]], path: str) -> torch.Tensor:
+    """Save the training curve as a PNG at `path`; return the file's bytes as a uint8 tensor.
+
+    Two panels against the epoch (1, 2, ...): history["loss"] and history["accuracy"] (plus
+    history["test_accuracy"] when present). Use matplotlib's Agg backend without pyplot
+    (matplotlib.figure.Figure with backend_agg.FigureCanvasAgg): nothing global, no window.
+    Returning the bytes (torch.frombuffer(bytearray(data), dtype=torch.uint8)) lets the
+    grader look at the image without sharing a file system with your code.
+    """
+    raise NotImplementedError("TODO: implement this function")
+
+
+def evaluate(X: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Tensor]) -> float:
+    """Fraction of (X, y) that the network classifies correctly in evaluation mode."""
+    with torch.no_grad():
+        logits, _ = forward(X, params, training=False)
+    return (logits.argmax(dim=1) == y).double().mean().item()
+
+
+if __name__ == "__main__":  # python assignments/10/capstone.py (with the kit installed: ./setup.sh)
+    import time
+
+    from datasets import digits_tensors
+
+    X_train, y_train = digits_tensors("train")
+    X_test, y_test = digits_tensors("test")
+    started = time.perf_counter()
+    params, history = train(X_train, y_train, epochs=EPOCHS, seed=0)
+    print(f"trained {EPOCHS} epochs in {time.perf_counter() - started:.1f} s")
+    print(f"test accuracy: {evaluate(X_test, y_test, params):.2%}")
+    plot_history(history, "training_curve.png")
+    print("training curve saved to training_curve.png")
