@@ -1,0 +1,115 @@
+"""What the hidden parts of an nbgrader notebook's test cells run at `nbgrader autograde`.
+
+The visible part of a test cell runs the public checks students see (`kit.notebook.check`).
+At autograde time nbgrader puts back the hidden parts, which call `check_as_graded`: the
+checks `python -m autograder grade` runs, with its seeds, example counts, tolerances and
+points from grader.toml, and its forbidden-API rule. They run in the notebook's kernel
+(nbgrader executes the notebook; the kit's bubblewrap sandbox is not involved), so this
+module is importable only where the instructor's kit (solutions, hidden tests) is.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from autograder import config as grader_config
+from autograder.grade import configured, runnable, seed_for
+from autograder.static import forbidden_uses
+from autograder.submissions import notebook_to_source
+from autograder.suite import graded_checks
+from kit.catalog import ROOT, assignment_ids, load_assignment
+from kit.harness import CheckFailed, InProcessRunner, draw_examples, run_examples
+from kit.notebook import as_module
+
+TEST_CELL = re.compile(r"^\s*(from kit\.notebook import check|from autograder\.release\.notebook import|check_as_graded\()", re.M)
+
+
+@cache
+def grader_settings() -> grader_config.Config:
+    known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
+    return grader_config.load(ROOT / "grader.toml", known)
+
+
+def graded_source(module: str, fn: Callable) -> str:
+    """The code the kit's grader would grade: the notebook's solution cells, read from disk.
+
+    nbgrader runs the notebook in its own folder, so `<module>.ipynb` is there; the same
+    `notebook_to_source` as `python -m autograder grade` picks the cells. Elsewhere: the
+    cells this kernel has run, test cells left out (module-level calls of every function
+    would make each one reach everything), else the function's own module.
+    """
+    notebook = Path.cwd() / f"{module}.ipynb"
+    if notebook.is_file():
+        try:
+            return notebook_to_source(notebook.read_bytes())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        cells = []
+        for cell in shell.user_ns.get("In", []):
+            if not isinstance(cell, str) or TEST_CELL.search(cell):
+                continue
+            try:
+                ast.parse(cell)
+            except SyntaxError:
+                continue
+            cells.append(cell)
+        return "\n".join(cells)
+    owner = inspect.getmodule(fn)
+    try:
+        return inspect.getsource(owner) if owner is not None else inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+
+
+def check_forbidden(assignment_id: str, function_name: str, fn: Callable) -> None:
+    """Fail when `function_name` reaches a routine the assignment forbids, as the grader's 'zero' rule does."""
+    settings = grader_settings()
+    assignment = load_assignment(assignment_id)
+    if settings.grader.forbidden_api != "zero" or not assignment.forbidden:
+        return
+    source = graded_source(assignment.module, fn)
+    try:
+        uses = forbidden_uses(source, assignment.forbidden, [function_name]).get(function_name)
+    except SyntaxError:
+        uses = None
+    if uses:
+        raise AssertionError(f"{function_name}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: 0 points")
+
+
+def check_as_graded(assignment_id: str, function_name: str, fn: Callable, *, hidden: bool) -> None:
+    """Run the grader's public (hidden=False) or hidden checks of one function on `fn`.
+
+    Hidden checks report pass or fail only, never their inputs.
+    """
+    check_forbidden(assignment_id, function_name, fn)
+    settings = grader_settings()
+    assignment = configured(load_assignment(assignment_id), settings)
+    graded = [g for g in runnable(graded_checks(assignment)) if g.function.name == function_name and g.check.hidden == hidden]
+    seed = seed_for(settings.grader.seed, assignment.id)
+    runner = InProcessRunner(as_module(assignment.module, **{function_name: fn}))
+    failed: list[str] = []
+    for g in graded:
+        count = g.check.examples or (settings.grader.hidden_examples if hidden else settings.grader.examples)
+        for dtype in g.check.dtypes or g.function.dtypes:
+            calls = draw_examples(g.check, g.function, dtype, count, seed_for(seed, g.name, dtype))
+            try:
+                run_examples(g.check, g.function, runner, dtype, calls, [{} for _ in calls])
+            except CheckFailed as failure:
+                failed.append(g.check.name if hidden else f"{g.check.name} [{str(dtype).removeprefix('torch.')}]: {failure.message}")
+                break
+    kind = "hidden" if hidden else "graded public"
+    print(f"{function_name}: {len(graded) - len(failed)}/{len(graded)} {kind} checks passed")
+    if failed:
+        raise AssertionError(f"{function_name}: {len(failed)} {kind} check(s) failed:\n  " + "\n  ".join(failed))

@@ -1,0 +1,66 @@
+"""Public checks for a function defined in a notebook, where `pytest assignments/NN` cannot reach.
+
+An nbgrader notebook has a test cell after each graded function:
+
+    from kit.notebook import check
+    check("02", "softmax", softmax)
+
+It runs that function's public checks (the ones `pytest assignments/02` runs, same
+examples) in this process, prints one line per check and raises `AssertionError` when any
+fails, with the smallest failing input and the hint, so nbgrader marks the cell failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+import torch
+
+from kit.catalog import load_assignment
+from kit.harness import CheckFailed, InProcessRunner, run_check
+from kit.spec import Check, Function
+
+DEFAULT_EXAMPLES = 20  # as the students' pytest plugin
+
+
+def as_module(name: str, **functions: Callable) -> ModuleType:
+    """A stand-in for the student's module holding the notebook's functions, for the runners."""
+    module = ModuleType(name)
+    for function_name, fn in functions.items():
+        setattr(module, function_name, fn)
+    return module
+
+
+def public_checks(function: Function) -> list[Check]:
+    """The function's public checks that can run here (CUDA ones only with a CUDA device)."""
+    cuda = torch.cuda.is_available()
+    return [c for c in function.checks_for() if not c.hidden and (c.device != "cuda" or cuda)]
+
+
+def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int = DEFAULT_EXAMPLES) -> None:
+    """Run `function_name`'s public checks on `fn`; raise AssertionError listing what failed."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    assignment = load_assignment(assignment_id)
+    function = assignment.function(function_name)
+    if not callable(fn):
+        raise AssertionError(f"{function_name} is not a function (got {type(fn).__name__})")
+    runner = InProcessRunner(as_module(assignment.module, **{function_name: fn}))
+    checks = public_checks(function)
+    failures: list[str] = []
+    for one in checks:
+        for dtype in one.dtypes or function.dtypes:
+            try:
+                run_check(one, function, runner, dtype, examples=examples)
+            except CheckFailed as error:
+                lines = [f"FAILED {function_name}: {one.name} [{str(dtype).removeprefix('torch.')}]", f"  {error.message}"]
+                if error.example:
+                    lines.append(f"  smallest failing input: {error.example}")
+                if one.hint:
+                    lines.append(f"  hint: {one.hint}")
+                failures.append("\n".join(lines))
+                break
+    print(f"{function_name}: {len(checks) - len(failures)}/{len(checks)} public checks passed")
+    if failures:
+        raise AssertionError("\n".join(failures) + "\nThese are the public tests only; the grade also includes hidden tests.")
