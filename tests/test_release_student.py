@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from autograder.release import leaks, student
 from kit.catalog import ROOT, SOLUTIONS, assignment_ids, load_assignment
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+SEED = tomllib.loads((ROOT / "grader.toml").read_text())["grader"]["seed"]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,8 @@ def test_release_is_clean_and_says_what_it_accepted(release, files, secrets):
     assert leaks.partition(leaks.scan_zip(release.zip, secrets))[0] == []
     accepted = {leak.source for leak, _ in release.acknowledged}
     assert "solutions/softmax.py: accuracy()" in accepted  # the public reference_accuracy is the formula itself
-    assert "20261125" not in b"".join(files.values()).decode(errors="replace")
+    text = b"".join(files.values()).decode(errors="replace")
+    assert secrets.tokens and not [token for token in secrets.tokens if token in text]
 
 
 def test_planted_solution_body_is_caught(files, secrets):
@@ -112,7 +115,7 @@ def test_planted_hidden_test_seed_and_instructor_files_are_caught(files, secrets
         **files,
         "assignments/02/test_softmax.py": files["assignments/02/test_softmax.py"] + b"\n\n" + code.replace("tied_and_extreme_logits", "more_inputs").encode(),
         "datasets/README.md": files["datasets/README.md"] + f"\nInputs mix: {docstring}\n".encode(),
-        "kit/strategies.py": files["kit/strategies.py"] + b"\nGRADER_SEED = 20261125\n",
+        "kit/strategies.py": files["kit/strategies.py"] + f"\nGRADER_SEED = {SEED}\n".encode(),
         "assignments/02/hint.py": b"from solutions import softmax as reference\n",
         "solutions/softmax.py": (SOLUTIONS / "softmax.py").read_bytes(),
     }
