@@ -73,7 +73,12 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     submission = find(student_dir, assignment.module, limits.submission_kb)
     seed = seed_for(job.config.grader.seed, assignment.id)  # the same inputs for every student: a fair exam
     result = report.SubmissionResult(submission.student, assignment.id, [f.name for f in assignment.functions])
-    result.extra = {"seed": seed, "sandbox": job.isolated, "fingerprint": job.fingerprint, "submission_sha256": submission.digest}
+    result.extra = {
+        "inputs_id": hashlib.sha256(str(seed).encode()).hexdigest()[:16],  # names the drawn inputs without revealing the seed
+        "sandbox": job.isolated,
+        "fingerprint": job.fingerprint,
+        "submission_sha256": submission.digest,
+    }
     if not job.isolated:
         result.notes.append("Graded WITHOUT the sandbox (--no-sandbox).")
 
