@@ -192,7 +192,7 @@ def truncation_is_chunkwise_bptt(t: Trial) -> None:
         "h0": expected["h0"][0],
         **{name: torch.stack(expected[name]).sum(0) for name in NAMES[2:]},
     }
-    t.assert_close(t.output, combined, f"gradients with truncate={k} compared with full BPTT run on each chunk separately", scale=10)
+    t.assert_close(t.output, combined, f"with truncate={k}, compared with full BPTT run chunk by chunk: gradient", scale=10)
 
 
 def no_gradient_from_the_past(t: Trial) -> None:
