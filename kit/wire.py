@@ -84,6 +84,8 @@ def _tensor_header(t: torch.Tensor) -> dict:
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
+    if t.numel() == 0:  # reshape(-1) of an empty array from numpy keeps a stride that view() refuses
+        return b""
     flat = torch.Tensor.detach(t).to("cpu").reshape(-1).contiguous()
     return flat.view(torch.uint8).numpy().tobytes()
 
