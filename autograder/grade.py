@@ -7,6 +7,7 @@ the references and judges. Student code runs only in the sandbox behind `Sandbox
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -143,22 +144,51 @@ def _start(submission: Submission, job: Job, result: report.SubmissionResult) ->
 _example_sets: dict[tuple, tuple[list, list[dict]]] = {}
 
 
-def example_set(g: GradedCheck, dtype: torch.dtype, count: int, seed: int) -> tuple[list, list[dict]]:
-    """The check's inputs, drawn once per worker and reused (with their reference outputs) for every student."""
-    key = (g.function.name, g.check.name, str(dtype), count, seed)
+def _draws(g: GradedCheck, job: Job, seed: int) -> list[tuple[tuple, torch.dtype, int, int]]:
+    """(key, dtype, count, seed) of every example set the check is graded on."""
+    count = g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
+    draws = []
+    for dtype in g.check.dtypes or g.function.dtypes:
+        check_seed = seed_for(seed, g.name, dtype)
+        draws.append(((job.assignment_id, g.function.name, g.check.name, str(dtype), count, check_seed), dtype, count, check_seed))
+    return draws
+
+
+def example_set(g: GradedCheck, key: tuple, dtype: torch.dtype, count: int, seed: int) -> tuple[list, list[dict]]:
+    """The check's inputs, drawn once and reused (with their reference outputs) for every student."""
     if key not in _example_sets:
         calls = draw_examples(g.check, g.function, dtype, count, seed)
         _example_sets[key] = (calls, [{} for _ in calls])
     return _example_sets[key]
 
 
+def draw_all(job: Job) -> dict[tuple, list]:
+    """Every example set of the assignment, drawn here once instead of in every worker."""
+    assignment = configured(load_assignment(job.assignment_id), job.config)
+    seed = seed_for(job.config.grader.seed, assignment.id)
+    drawn = {}
+    for g in runnable(graded_checks(assignment)):
+        for key, dtype, count, check_seed in _draws(g, job, seed):
+            drawn[key] = example_set(g, key, dtype, count, check_seed)[0]
+    return drawn
+
+
+def _install(pickled: bytes) -> None:
+    """Worker initializer: one thread per worker (the workers run side by side) and the shared draws.
+
+    The draws come as plain pickle bytes: multiprocessing's own pickler would share every
+    tensor through a file descriptor of its own, thousands of them.
+    """
+    torch.set_num_threads(1)
+    for key, calls in pickle.loads(pickled).items():
+        _example_sets[key] = (calls, [{} for _ in calls])
+
+
 def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shrink: bool = True) -> tuple[bool, str]:
-    count = g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
-    for dtype in g.check.dtypes or g.function.dtypes:
-        check_seed = seed_for(seed, g.name, dtype)
+    for key, dtype, count, check_seed in _draws(g, job, seed):
         runner.budget(job.config.limits.test_seconds)
         try:
-            run_examples(g.check, g.function, runner, dtype, *example_set(g, dtype, count, check_seed))
+            run_examples(g.check, g.function, runner, dtype, *example_set(g, key, dtype, count, check_seed))
         except CheckFailed as failure:
             if g.check.hidden:
                 return False, "Hidden test failed."
@@ -226,7 +256,8 @@ def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) 
     if progress is not None:
         progress.start(total=len(todo) + len(skipped), done=len(skipped))
     graded, errors = [], {}
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+    drawn = draw_all(job) if todo else {}
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_install, initargs=(pickle.dumps(drawn),)) as pool:
         futures = {pool.submit(grade_and_write, folder, job, out): folder.name for folder in todo}
         for future in as_completed(futures):
             try:

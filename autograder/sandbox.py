@@ -108,6 +108,8 @@ class Zygote:
     def start(self) -> None:
         requests_read, self.requests = os.pipe()
         self.replies, replies_write = os.pipe()
+        self._poll = select.poll()  # not select(): it fails on descriptors above 1023
+        self._poll.register(self.replies, select.POLLIN)
         keep = [requests_read, replies_write]
         if self.isolated:
             scratch = "/tmp"
@@ -202,7 +204,7 @@ class Zygote:
         chunks = []
         while n:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.replies], [], [], remaining)[0]:
+            if remaining <= 0 or not self._poll.poll(remaining * 1000):
                 raise SandboxTimeout(f"{doing} took longer than its time limit")
             chunk = os.read(self.replies, min(n, 1 << 20))
             if not chunk:
