@@ -31,9 +31,9 @@ def describe_error(error: BaseException, filename: str | None = None) -> str:
 
 
 def _raised_by(error: BaseException, filename: str | None) -> bool:
-    """Whether the innermost frame of the traceback is in `filename`."""
+    """Whether a `raise` statement in `filename` raised it (not torch's C++ code under a call there)."""
     frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and filename is not None and frames[-1].filename == filename
+    return bool(frames) and filename is not None and frames[-1].filename == filename and (frames[-1].line or "").startswith("raise")
 
 
 def seed_generators(seed: int) -> None:
