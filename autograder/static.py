@@ -19,8 +19,7 @@ from collections.abc import Iterable
 
 DYNAMIC = {"eval", "exec", "compile", "__import__", "vars", "globals", "locals", "__builtins__", "setattr", "delattr"}
 # dotted names (after alias resolution) that look routines up or build code at run time
-DYNAMIC_DOTTED = ("importlib", "operator.attrgetter", "operator.methodcaller", "pickle", "_pickle", "marshal",
-                  "types.FunctionType", "types.CodeType", "types.LambdaType")
+DYNAMIC_DOTTED = ("importlib", "operator.attrgetter", "operator.methodcaller", "pickle", "_pickle", "marshal")
 COMPOUND = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
