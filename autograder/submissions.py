@@ -82,12 +82,13 @@ def find(student_dir: Path, module: str, max_kb: int) -> Submission:
             text = notebook_to_source(raw)
         except Exception as error:  # nbformat raises many kinds (ValidationError, RecursionError, ...)
             return problem(f"{path.name} is not a readable notebook ({type(error).__name__})", raw)
+    what = f"{module}.py" if path.suffix == ".py" else f"{path.name} (its code cells)"
     try:
         ast.parse(text, filename=f"{module}.py")
     except SyntaxError as error:
         if error.lineno is None:  # e.g. null bytes
-            return problem(f"{module}.py cannot be parsed: {error.msg}", raw)
-        return problem(f"{module}.py has a syntax error on line {error.lineno}: {error.msg}", raw)
+            return problem(f"{what} cannot be parsed: {error.msg}", raw)
+        return problem(f"{what} has a syntax error on line {error.lineno}: {error.msg}", raw)
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes; nesting too deep for the parser
-        return problem(f"{module}.py cannot be parsed: {error or type(error).__name__}", raw)
+        return problem(f"{what} cannot be parsed: {error or type(error).__name__}", raw)
     return Submission(student, text, None, hashlib.sha256(text.encode()).hexdigest())
