@@ -1,0 +1,38 @@
+"""The next student: tries to fork."""
+
+import os
+
+import torch
+
+
+def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        result = "fork:ALLOWED"
+    except OSError as error:
+        result = f"fork:{type(error).__name__}"
+    raise RuntimeError("PROBE " + result)
+
+
+def softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    shifted = X - X.amax(dim=dim, keepdim=True)
+    exps = shifted.exp()
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+def log_softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    shifted = X - X.amax(dim=dim, keepdim=True)
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    log_p = log_softmax(logits, dim=1)
+    losses = -log_p.gather(1, target.unsqueeze(1)).squeeze(1)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
