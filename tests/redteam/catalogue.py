@@ -1,0 +1,544 @@
+"""The red-team catalogue: one record per hostile or broken submission of assignment 02.
+
+Each record names its case file in `cases/` (or how the test makes it, for submissions that
+cannot be a file: empty, symlink, oversize...), which graded functions must score 0, which
+must keep full marks, which must lose points, the text the student must be told, and what
+must never appear in the result. Hostile cases are the reference solution except for the
+function(s) they attack, so they must earn exactly what their honest parts earn.
+
+`run="batch"` cases are graded together (one `grade_all`, two workers) with honest students
+mixed in; `run="sequence"` cases are graded one after another in a single worker, in
+catalogue order, because they attack whoever comes next. `hole` marks a case that a real
+weakness of the grader currently defeats: its test is a strict xfail, and the text says what
+is wrong and how to fix it (see also docs/redteam.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL = ("softmax", "log_softmax", "cross_entropy", "accuracy")
+HONEST_MARKER = "honest-student-marker-7d41c9"  # in every honest student's file: must never leak
+SECRET_ENV = ("KIT_REDTEAM_SECRET", "env-secret-5f0e22b1")  # set in the grader's environment: must never leak
+PORT = 47391  # the test listens on 127.0.0.1:PORT (and an abstract unix socket): nothing may connect
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # also the student's folder name
+    kind: str  # "hostile", "broken" or "honest" (the students hostile ones must not hurt)
+    summary: str  # what it tries: the case file's docstring, or the description of a made case
+    defence: str  # what stops it
+    zero: tuple[str, ...] = ()  # graded functions that must score exactly 0
+    full: tuple[str, ...] = ()  # graded functions that must keep full marks
+    loses: tuple[str, ...] = ()  # graded functions that must lose points (wrong but well-formed output)
+    failed: tuple[str, ...] = ()  # checks ("function: check name") that must fail
+    messages: tuple[str, ...] = ()  # text the student must see (in `output` when where="output", else in a test's output)
+    where: str = "tests"
+    absent: tuple[str, ...] = ()  # text that must appear nowhere in the results.json
+    file: str | None = None  # under cases/; None: made by the test (see `make`)
+    make: str | None = None  # how the test makes it: "empty", "symlink", "copy:<repo path>", ...
+    install_as: str = "softmax.py"
+    extra: tuple[tuple[str, str], ...] = ()  # (case file, name in the student's folder): other files submitted alongside
+    spies: tuple[str, ...] = ()  # functions in `full` that are instrumented (not the reference's text)
+    run: str = "batch"
+    hole: str | None = None
+
+
+def rest(*attacked: str) -> tuple[str, ...]:
+    return tuple(f for f in ALL if f not in attacked)
+
+
+MATCHES = {
+    "softmax": "softmax: matches torch.softmax",
+    "log_softmax": "log_softmax: matches torch.log_softmax",
+    "cross_entropy": "cross_entropy: matches F.cross_entropy",
+    "accuracy": "accuracy: matches the fraction of rows whose argmax is the target",
+}
+SANDBOX = "sandbox (bubblewrap: own mount, PID, network and user namespaces)"
+WIRE = "wire validation (kit.wire: only plain tensors, numbers, strings, lists, tuples, str-keyed dicts cross)"
+PARENT = "parent-side comparison (references computed and judged in the grader, on decoded plain data)"
+STATIC = "static check (autograder/static.py)"
+STAGING = "staging (autograder/submissions.py reads and validates the one module file)"
+
+
+def _hostile(name: str, summary: str, defence: str, attacked: tuple[str, ...], **more) -> Case:
+    outcome = "loses" if "loses" in more else "zero"
+    more.setdefault(outcome, attacked)
+    return Case(name, "hostile", summary, defence, full=more.pop("full", rest(*attacked)), file=f"{name}.py", **more)
+
+
+def _broken(name: str, summary: str, message: str, *, defence: str = STAGING, **more) -> Case:
+    if "zero" not in more and "loses" not in more:
+        more["zero"] = ALL
+    if more.get("zero") == ALL:
+        more.setdefault("where", "output")
+    return Case(name, "broken", summary, defence, messages=(message,) if message else (), **more)
+
+
+IMPORTED = "child: the import runs under `except BaseException`; its error (with the line) becomes the submission's problem"
+FEEDBACK = "the check's feedback names the problem; the other functions are graded as usual"
+
+
+HOSTILE = [
+    # ---------------------------------------------------------------- early exits
+    _hostile("h_exit_import_sys_exit", "Calls sys.exit(0) while being imported, hoping a clean exit reads as success.",
+             "child: the import runs under `except BaseException`; the reason becomes the submission's problem", ALL,
+             full=(), messages=("softmax.py failed to import: SystemExit",), where="output"),
+    _hostile("h_exit_import_os_exit", "Calls os._exit(0) while being imported: the process vanishes without an exception.",
+             "zygote: reaps the child and reports its exit status; the grader fails every check with it", ALL,
+             full=(), messages=("the submission's process exited during importing the submission (exit status 0)",), where="output"),
+    _hostile("h_exit_function_sys_exit", "softmax() calls sys.exit(0) in the middle of a graded call.",
+             "child: every call runs under `except BaseException`", ("softmax",), messages=("softmax() raised SystemExit",)),
+    _hostile("h_exit_function_os_exit", "cross_entropy() calls os._exit(0): the graded process dies in the middle of a call.",
+             "zygote reports the child's death; the check fails and the next request forks a fresh child", ("cross_entropy",),
+             messages=("the submission's process exited during cross_entropy() (exit status 0)",)),
+    _hostile("h_atexit_fake_results",
+             "Registers atexit handlers that print and write a perfect results.json; accuracy() just returns 1.0.",
+             "child ends with os._exit (atexit never runs), its stdout is /dev/null, results are written by the grader only",
+             ("accuracy",), loses=("accuracy",), failed=(MATCHES["accuracy"],), absent=("FAKE-RESULT",)),
+    _hostile("h_signal_handler_exit", "cross_entropy() arms SIGALRM with a handler that calls os._exit(3) mid-call.",
+             "zygote reports the child's death; the check fails", ("cross_entropy",),
+             messages=("exited during cross_entropy() (exit status 3)",)),
+    _hostile("h_sleep_forever_ignoring_signals",
+             "Ignores and blocks every catchable signal at import; accuracy() then sleeps forever.",
+             "wall-clock deadline per check in the grader, then SIGKILL of the whole sandbox (not catchable); fresh zygote",
+             ("accuracy",), messages=("took longer than its time limit",)),
+    # ---------------------------------------------------------------- fake output and results
+    _hostile("h_fake_output", "Prints fake pass lines and a fake results JSON to stdout and stderr; softmax() returns ones.",
+             "child's fds 0-2 are /dev/null; only framed replies on a private pipe are read", ("softmax",),
+             loses=("softmax",), failed=(MATCHES["softmax"],), absent=("FAKE-OUTPUT",)),
+    _hostile("h_write_result_files",
+             "softmax() overwrites every results.json it can guess or find (../, /autograder/results, OUT) with a perfect score.",
+             SANDBOX + ": no grader path is mounted; OUT is written by the grader only", ("softmax",),
+             loses=("softmax",), failed=(MATCHES["softmax"],), absent=("FAKE-RESULT",)),
+    # ---------------------------------------------------------------- patched comparisons and lying values
+    _hostile("h_patch_torch_comparisons",
+             "Patches torch.allclose, torch.equal, torch.isclose and torch.testing.assert_close to always agree; softmax() returns zeros.",
+             PARENT, ("softmax",), loses=("softmax",), failed=(MATCHES["softmax"],)),
+    _hostile("h_patch_test_frameworks",
+             "Patches unittest, pytest and the kit's own assert_close inside the sandbox to always pass; cross_entropy() returns zeros.",
+             PARENT, ("cross_entropy",), loses=("cross_entropy",),
+             failed=(MATCHES["cross_entropy"], "cross_entropy: is -log p of the target and >= 0")),
+    _hostile("h_patch_numpy",
+             "Patches numpy.allclose, isclose, array_equal and numpy.testing to always agree; accuracy() returns 0.5.",
+             PARENT, ("accuracy",), loses=("accuracy",), failed=(MATCHES["accuracy"],)),
+    _hostile("h_lying_object", "accuracy() returns an object whose ==, <=, >= and float() say whatever the grader hopes for.",
+             WIRE, ("accuracy",), messages=("accuracy() returned an object of type Liar",)),
+    _hostile("h_tensor_subclass", "softmax() returns a torch.Tensor subclass whose equality and closeness checks always succeed.",
+             WIRE, ("softmax",), messages=("softmax() returned a tensor subclass (LyingTensor)",)),
+    _hostile("h_float_subclass", "accuracy() returns a float subclass that is equal to everything.",
+             WIRE, ("accuracy",), messages=("accuracy() returned an object of type FloatLiar",)),
+    _hostile("h_instance_overrides",
+             "softmax() returns zeros whose per-object detach/to/numpy/tolist/__eq__ hand out the right answer.",
+             WIRE + "; it reads the storage through the unbound torch.Tensor methods", ("softmax",),
+             loses=("softmax",), failed=(MATCHES["softmax"],)),
+    _hostile("h_nan_output", "softmax() returns NaN everywhere, which slips through every <, > and != comparison.",
+             PARENT + ": non-finite output where the reference is finite fails", ("softmax",), loses=("softmax",),
+             failed=(MATCHES["softmax"], "softmax: outputs lie in [0, 1] and sum to 1 along dim",
+                     "softmax: is finite for logits of +-1e4", "softmax: is invariant to adding a constant along dim"),
+             hole="A NaN softmax passes 'is invariant to adding a constant along dim': shift_invariant compares the "
+                  "student's output with the student's own output through assert_close(..., equal_nan=True), so NaN == NaN. "
+                  "Fix (assignments/02/test_softmax.py or kit/harness.py): in checks that compare the student with "
+                  "themselves, fail on any non-finite value where the reference (t.expected) is finite, or call "
+                  "assert_close with equal_nan=False."),
+    # ---------------------------------------------------------------- secrets
+    _hostile("h_read_solutions",
+             "Looks for the reference solutions and grader.toml: import, host paths from /proc/1/cmdline, a walk of the visible filesystem.",
+             SANDBOX + ": only the runtime, kit/ and the staged file are mounted", ("softmax",),
+             messages=("PROBE nothing",), absent=("BEGIN SOLUTION", "20261125")),
+    _hostile("h_read_hidden_tests", "Looks for the hidden tests: import autograder.hidden, guessed repository paths, /grader.",
+             SANDBOX, ("cross_entropy",), messages=("PROBE nothing",), absent=("tied_and_extreme_logits", "wide_batches")),
+    _hostile("h_read_other_students",
+             "Looks for other students' submissions: a walk of the visible filesystem and every process's cwd, root and open files.",
+             SANDBOX + "; the child reads only its own source, from a pipe", ("cross_entropy",),
+             messages=("PROBE nothing",), absent=(HONEST_MARKER,)),
+    _hostile("h_read_environment", "Reads the environment and every /proc/*/environ and cmdline for secrets.",
+             "sandbox gets a fixed, minimal environment; own PID namespace", ("accuracy",),
+             messages=("PROBE nothing",), absent=(SECRET_ENV[1],)),
+    _hostile("h_import_solutions",
+             "Tries to import the reference solution (directly, through pip's editable-install finder, through kit.catalog) and return its answers.",
+             SANDBOX + "; python -I -S: no .pth files, no editable-install hooks", ("softmax",), messages=("PROBE nothing",)),
+    _hostile("h_stack_and_gc",
+             "softmax() walks the caller's stack frames and the garbage collector for expected values or reference functions.",
+             PARENT + ": the sandboxed process never holds a reference value", ("softmax",), messages=("PROBE nothing",)),
+    _hostile("h_network", "accuracy() opens TCP connections (127.0.0.1, ::1, the outside), unix sockets and DNS look-ups.",
+             SANDBOX + ": empty network namespace", ("accuracy",), messages=("PROBE tcp-127.0.0.1:",),
+             absent=("CONNECTED", "RESOLVED")),
+    _hostile("h_hidden_inputs_leak", "softmax() records the hidden tests' inputs; accuracy() puts them into its public feedback.",
+             "(none yet)", ("accuracy",), spies=("softmax",), absent=("e+30",),
+             hole="Hidden-test inputs leak: one sandboxed process answers every check of a submission, in the order "
+                  "softmax's checks (hidden ones included), then log_softmax's, ..., then accuracy's; public checks show the "
+                  "student their error message and failing input, so a later public check can print what an earlier hidden "
+                  "check sent (here the 1e30 logits). The inputs are drawn from grader.toml's seed, so they are the same for "
+                  "every student and every run. Fix (autograder/grade.py): run every public check of every function first, "
+                  "then close the runner and run all hidden checks in a fresh process, after which nothing is shown but "
+                  "pass/fail."),
+    # ---------------------------------------------------------------- processes, memory, disk
+    _hostile("h_fork_bomb", "cross_entropy() forks in a loop, spawns a shell, posix_spawn, os.system and multiprocessing.",
+             "seccomp filter in the child: fork, vfork, clone of a process and clone3 fail", ("cross_entropy",),
+             messages=("fork:PermissionError",), absent=("ALLOWED",)),
+    _hostile("h_thread_bomb", "cross_entropy() starts threads until something stops it (up to 20000).",
+             "RLIMIT_AS (thread stacks), then the wall-clock deadline", ("cross_entropy",),
+             messages=("PROBE threads=",), absent=("cap of 20000",)),
+    _hostile("h_memory_bomb", "accuracy() allocates 256 MB blocks until something stops it (up to 64 GB).",
+             "RLIMIT_AS (memory_mb)", ("accuracy",), messages=("PROBE memory=",), absent=("cap of 64 GB",)),
+    _hostile("h_memory_bomb_import", "Allocates 64 GB while being imported.", "RLIMIT_AS (memory_mb)", ALL, full=(),
+             messages=("softmax.py failed to import: MemoryError",), where="output"),
+    _hostile("h_disk_bomb",
+             "softmax() fills /tmp, /dev/shm, / and /grader with 16 MB files (up to 192 MB each) and reports what fitted.",
+             "RLIMIT_FSIZE per file, 64 MB tmpfs at /tmp", ("softmax",), messages=("over-limit:none",),
+             hole="Only /tmp is a size-limited tmpfs (scratch_mb). The sandbox's root (/, bubblewrap's tmpfs), /grader "
+                  "(a directory in it) and /dev/shm (in bubblewrap's /dev tmpfs) are writable and limited only by the host's "
+                  "RAM (half of it, per tmpfs); RLIMIT_AS does not count tmpfs pages, and / is never wiped while the zygote "
+                  "lives. Fix (autograder/sandbox.py): add `--remount-ro /` after the binds (keeps /tmp and /dev writable) "
+                  "and `--size <scratch> --tmpfs /dev/shm` after `--dev /dev`."),
+    _hostile("h_shadow_modules",
+             "Writes torch.py, numpy.py, sitecustomize.py, json.py and resource.py into its working directory, /tmp and HOME.",
+             "python -I -S: neither the working directory nor /tmp is on sys.path; torch is imported before the fork",
+             (), full=ALL),
+    _hostile("h_kill_parent_import", "Kills its parent process (the sandbox's zygote) with SIGKILL while being imported.",
+             "grader notices the dead sandbox, fails the submission with the reason and starts a new zygote", ALL, full=(),
+             messages=("could not be started: the sandbox exited during importing the submission",), where="output"),
+    _hostile("h_kill_everything_import", "Runs kill -1 (SIGKILL to every process it may signal) while being imported.",
+             "own PID namespace: kill -1 reaches the sandbox only; the grader restarts it", ALL, full=(),
+             messages=("could not be started: the sandbox exited during importing the submission",), where="output"),
+    # ---------------------------------------------------------------- inputs, caches, frames
+    _hostile("h_mutate_inputs",
+             "cross_entropy() wipes its inputs after computing; accuracy() sets target to the argmax so a late reference would say 1.0.",
+             "each call gets a private copy; references use the grader's own copy; 'leaves its inputs unchanged' check",
+             ("cross_entropy", "accuracy"), loses=("cross_entropy", "accuracy"),
+             failed=("cross_entropy: leaves its inputs unchanged", MATCHES["accuracy"], "accuracy: leaves its inputs unchanged")),
+    _hostile("h_cache_by_shape",
+             "softmax() answers from a cache keyed by shape: right for the first input of each shape, replayed for the rest.",
+             PARENT, ("softmax",), loses=("softmax",)),
+    _hostile("h_huge_tensor", "accuracy() returns a 2 GB tensor once, then a list too long for the reply frame.",
+             WIRE + ": 256 MB payload, 1 MB header; RLIMIT_AS", ("accuracy",), messages=("accuracy() the result is too large",)),
+    _hostile("h_oversized_frame",
+             "accuracy() returns a 100 MB tensor: within the sandbox's encoder limit, over the grader's per-reply cap.",
+             "grader reads at most frame_mb (64 MB) per reply, then kills the sandbox", ("accuracy",),
+             messages=("the reply of accuracy() is larger than 64 MB",)),
+    _hostile("h_deep_nesting", "softmax() returns its answer wrapped in 100 nested lists.", WIRE, ("softmax",),
+             messages=("softmax() the result is nested too deeply",)),
+    _hostile("h_dict_with_non_str_keys",
+             "cross_entropy() returns a dict with an int key and a key that mimics the wire format's tags.", WIRE,
+             ("cross_entropy",), messages=("cross_entropy() dict keys must be strings",)),
+    # ---------------------------------------------------------------- forbidden routines
+    _hostile("h_forbidden_direct", "softmax() calls torch.softmax outright.", STATIC, ("softmax",),
+             messages=("softmax() uses torch.softmax",), where="output"),
+    _hostile("h_forbidden_getattr_concat", "softmax() calls getattr(torch, 'soft' + 'max').", STATIC, ("softmax",),
+             messages=("softmax() uses dynamic look-up (getattr with a computed name)",), where="output"),
+    _hostile("h_forbidden_dunder_import", "softmax() calls __import__('torch').softmax.", STATIC, ("softmax",),
+             messages=("dynamic look-up (__import__)",), where="output"),
+    _hostile("h_forbidden_importlib", "cross_entropy() gets F.cross_entropy through importlib.import_module.", STATIC,
+             ("cross_entropy",), messages=("cross_entropy() uses dynamic look-up (importlib)",), where="output"),
+    _hostile("h_forbidden_aten_op", "softmax() calls the ATen kernel torch.ops.aten._softmax directly.", STATIC, ("softmax",),
+             messages=("softmax() uses torch.ops.aten._softmax",), where="output"),
+    _hostile("h_forbidden_internal_paths",
+             "softmax() via torch._C._VariableFunctions; cross_entropy() via torch.nn.modules.loss.NLLLoss.", STATIC,
+             ("softmax", "cross_entropy"), where="output",
+             messages=("softmax() uses torch._C._VariableFunctions.softmax", "cross_entropy() uses torch.nn.modules.loss.NLLLoss")),
+    _hostile("h_forbidden_nested_definition", "softmax() is defined under an if block, where it calls torch.softmax.", STATIC,
+             ("softmax",), messages=("softmax() uses torch.softmax",), where="output"),
+    _hostile("h_forbidden_module_rebinding",
+             "An honest softmax() is replaced by torch.softmax after the fact through sys.modules.",
+             STATIC + ": module-level code can rebind any name, so what it uses counts for every function", ALL, full=(),
+             messages=("log_softmax() uses torch.Tensor.softmax, torch.softmax",), where="output"),
+    _hostile("h_forbidden_star_import", "from torch import *, then cross_entropy() calls the bare name logsumexp.", STATIC,
+             ("cross_entropy",), messages=("cross_entropy() uses torch.logsumexp",), where="output"),
+    _hostile("h_forbidden_attrgetter", "softmax() fetches torch.softmax with operator.attrgetter and a computed name.", STATIC,
+             ("softmax",), messages=("softmax() uses dynamic look-up (operator.attrgetter)",), where="output"),
+    _hostile("h_forbidden_softmin", "softmax() is F.softmin(-X): softmax under a name the forbidden list does not have.",
+             STATIC + " (by name only)", ("softmax",),
+             hole="Semantic equivalents of a forbidden routine pass the name-based check: F.softmin(-X) is softmax; "
+                  "likewise torch.logcumsumexp(X, d)[..., -1] is logsumexp and torch.distributions.Categorical(logits=X).probs "
+                  "is softmax. Fix (assignments/02/test_softmax.py): add torch.nn.functional.softmin, torch.nn.Softmin, "
+                  "torch.logcumsumexp, torch.Tensor.logcumsumexp and torch.distributions to ASSIGNMENT.forbidden."),
+    _hostile("h_forbidden_written_module",
+             "softmax() writes a helper module that imports torch.softmax and imports it: code the static check never reads.",
+             STATIC + " (reads the submitted source only)", ("softmax",),
+             hole="The static check reads only the submitted file; code written at run time (a helper module put on "
+                  "sys.path, runpy, pydoc.locate('torch.softmax'), inspect.getmembers(torch)) is never checked. Fix: also "
+                  "check at run time in the sandbox, e.g. before loading the submission the child replaces the forbidden "
+                  "routines (torch.softmax, torch.ops.aten._softmax, ...) with wrappers that record a use, and the grader "
+                  "zeroes a function whose calls recorded one (the student controls that process, so this is a deterrent, "
+                  "not proof); or refuse imports from outside the runtime's directories with a meta-path hook installed "
+                  "before the submission loads."),
+]
+
+SEQUENCE = [
+    # ---------------------------------------------------------------- replies that crash the grader
+    Case("s_crash_deep_json_frame", "hostile",
+         "Replaces the sandbox's encoder so that accuracy()'s reply is a JSON list nested 100000 deep.", WIRE,
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_deep_json_frame.py", run="sequence",
+         hole="The grader fails on it: json.loads raises RecursionError (a RuntimeError) inside kit.wire.decode, which only "
+              "turns ValueError/KeyError/TypeError into WireError; SandboxRunner.run_batch catches SandboxFailure, WireError "
+              "and ValueError, so it escapes grade_submission. grade_all reports it as an internal error: the student gets "
+              "no results.json (no points for the honest functions, no reason), the CLI exits 1, and every later run "
+              "retries and fails again. Fix: kit/wire.decode turns any exception into WireError (and bounds nesting before "
+              "json.loads, e.g. by counting '[' and '{'); defence in depth in autograder/grade.py: an exception while "
+              "running one check fails that check ('the grader could not read the reply') instead of the submission."),
+    Case("s_crash_meta_shape_frame", "hostile",
+         "Replaces the sandbox's encoder so that accuracy()'s reply is a meta tensor of 2**78 elements.", WIRE,
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_meta_shape_frame.py", run="sequence",
+         hole="The grader fails on it: kit.wire._rebuild_tensor checks each dimension (< 2**40) but not their product, and "
+              "torch.empty(shape, device='meta') raises RuntimeError ('Storage size calculation overflowed'), which "
+              "escapes as above (internal error, no results.json). Fix (kit/wire.py): refuse math.prod(shape) >= 2**40 for every device before building the "
+              "tensor, plus the catch-all in decode and in grade.py described for s_crash_deep_json_frame."),
+    Case("s_crash_inputs_frame", "hostile",
+         "Replaces the sandbox's encoder so that accuracy()'s inputs-after frame is the number 5.", WIRE,
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_inputs_frame.py", run="sequence",
+         hole="The grader fails on it: kit.harness.outcome_from_frames unpacks the decoded inputs as (args, kwargs) and calls "
+              "dict(kwargs) without checking their types; the TypeError escapes SandboxRunner.run_batch (internal error, "
+              "no results.json). Fix "
+              "(kit/harness.py or autograder/sandbox.py): validate that the inputs frame is a (list|tuple, dict) pair and "
+              "raise WireError otherwise; catch-all in grade.py as above."),
+    Case("s_crash_forged_status", "hostile",
+         "Sends a forged {'child_exit': null} status on the sandbox's reply pipe while being imported.",
+         "grader validates every status reply", zero=ALL, file="s_crash_forged_status.py", run="sequence",
+         messages=("could not be started",), where="output",
+         hole="The grader fails on it: Sandbox._status calls int(status['child_exit']) on whatever the sandbox sent; int(None) "
+              "raises TypeError, which SandboxRunner.start does not catch (it catches SandboxFailure), so grade_submission "
+              "raises before its try/finally (internal error, no results.json), the runner is never closed and the "
+              "child's real 'ready' reply stays in the "
+              "pipe for the NEXT student in that worker (see s_victim_after_forged_status). Fix (autograder/sandbox.py): "
+              "treat any malformed status (non-int child_exit, signal numbers signal.Signals does not know) as "
+              "SandboxCrashed and kill the zygote; in grade.py close/kill the runner in every path."),
+    Case("s_victim_after_forged_status", "honest", "An honest student graded right after s_crash_forged_status, in the same worker.",
+         "-", full=ALL, make="honest", run="sequence",
+         hole="Reads the stale 'ready' the previous student's process left in the pipe: 'the sandboxed process sent a "
+              "malformed reply' on its first check (see s_crash_forged_status for the fix)."),
+    # ---------------------------------------------------------------- leftovers for the next student
+    Case("s_plant_scratch", "hostile", "Leaves answers.txt and a torch.py in /tmp, /tmp/work, /dev/shm and HOME for the next student.",
+         "zygote wipes /tmp and /dev/shm after every child; torch is already imported", full=ALL, file="s_plant_scratch.py",
+         run="sequence"),
+    Case("s_seek_scratch", "hostile", "The next student: looks for what s_plant_scratch left and checks which torch it imported.",
+         "zygote wipes /tmp and /dev/shm after every child", zero=("accuracy",), full=rest("accuracy"),
+         messages=("PROBE nothing",), file="s_seek_scratch.py", run="sequence"),
+    Case("s_daemon_thread", "hostile", "Starts a daemon thread that writes a heartbeat file forever, to outlive the submission.",
+         "the child ends with os._exit, which ends its threads; no new processes (seccomp)", full=ALL,
+         file="s_daemon_thread.py", run="sequence"),
+    Case("s_heartbeat_check", "hostile", "The next student: checks whether the previous student's heartbeat is still beating.",
+         "as s_daemon_thread", zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",),
+         file="s_heartbeat_check.py", run="sequence"),
+    Case("s_plant_protected", "hostile",
+         "Leaves answers in chmod 555 folders in /tmp and /dev/shm and in / itself, for the next student.",
+         "(none yet)", full=ALL, file="s_plant_protected.py", run="sequence"),
+    Case("s_seek_protected", "hostile", "The next student: reads what s_plant_protected left.", "(none yet)",
+         zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",), file="s_seek_protected.py", run="sequence",
+         hole="Files survive from one student to the next: the zygote's wipe() uses shutil.rmtree(ignore_errors=True), "
+              "which cannot delete inside a folder the previous student made read-only (chmod 555; with all capabilities "
+              "dropped, DAC applies even to uid 0), and the sandbox root / is a writable tmpfs that is never wiped. Fix: "
+              "autograder/child.py's wipe() chmods every directory u+rwx before deleting (os.walk top-down; the zygote owns "
+              "the files) and reports whether /tmp and /dev/shm are empty afterwards, the grader restarting the zygote when "
+              "they are not; and autograder/sandbox.py remounts / read-only (`--remount-ro /`)."),
+    Case("s_stderr_plant", "hostile",
+         "Writes a note into the sandbox's stderr (/proc/1/fd/2), which the grader quotes when a sandbox dies.",
+         "(none yet)", full=ALL, file="s_stderr_plant.py", run="sequence"),
+    Case("s_stderr_reader", "hostile",
+         "The next student: kills the sandbox at import, so that its own result quotes the sandbox's stderr.",
+         "grader notices the dead sandbox and fails the submission", zero=ALL, messages=("could not be started",), where="output",
+         absent=("REDTEAM-STDERR-NOTE",), file="s_stderr_reader.py", run="sequence",
+         hole="A channel between students: bubblewrap's stderr is one temporary file per zygote, writable from inside "
+              "through /proc/1/fd/2, and Zygote._death_reason quotes its last line in the result of whichever student is "
+              "graded when the zygote dies. Fix (autograder/sandbox.py): do not quote the sandbox's stderr in student "
+              "results (log it for the instructor), or truncate it when each submission starts."),
+    Case("s_plant_grader_module", "hostile", "Writes resource.py into /grader (sys.path[0] of every later sandboxed process).",
+         "(none yet)", full=ALL, file="s_plant_grader_module.py", run="sequence"),
+    Case("s_victim_after_grader_plant", "honest", "An honest student graded right after s_plant_grader_module, in the same worker.",
+         "-", full=ALL, make="honest", run="sequence",
+         hole="Another student's code runs in this student's process: /grader is a directory in bubblewrap's writable "
+              "root tmpfs, it is sys.path[0] of the zygote, and serve_submission imports `resource` in every child before "
+              "installing the seccomp filter, so a planted /grader/resource.py runs first (here it raises, and the honest "
+              "student gets 0; it could as well report full marks or read the source). Fix (autograder/sandbox.py): "
+              "`--remount-ro /` after setting up the binds; and autograder/child.py imports everything it needs "
+              "(resource) in the zygote, before the first fork."),
+    Case("s_zygote_memory_write", "hostile",
+         "Rewrites the zygote's memory through /proc/PPID/mem so that later children skip the seccomp filter.",
+         "(none yet)", full=ALL, file="s_zygote_memory_write.py", run="sequence"),
+    Case("s_fork_probe", "hostile", "The next student: tries to fork.", "seccomp filter in the child", zero=("accuracy",),
+         full=rest("accuracy"), messages=("fork:PermissionError",), absent=("ALLOWED",), file="s_fork_probe.py",
+         run="sequence",
+         hole="A child can write its parent's memory: the zygote is dumpable and runs as the same uid, there is no Yama "
+              "ptrace restriction here, and the seccomp filter does not cover ptrace or /proc/PID/mem, so "
+              "/proc/<zygote>/mem opens read-write and the submission patched forbid_new_processes into a no-op for every "
+              "later child of that worker (fork then works: no seccomp). Fix (autograder/child.py): "
+              "prctl(PR_SET_DUMPABLE, 0) in the zygote before the first fork (children inherit it; with capabilities "
+              "dropped nobody in the sandbox may then open /proc/<zygote>/mem or ptrace it), and add ptrace, "
+              "process_vm_readv and process_vm_writev to the seccomp filter."),
+    Case("s_hijack_protocol", "hostile",
+         "Takes over the sandbox's request loop and, after its own grading, answers for the next students.",
+         "(none yet)", full=ALL, file="s_hijack_protocol.py", run="sequence"),
+    Case("s_victim_after_hijack", "honest", "An honest student graded right after s_hijack_protocol, in the same worker.",
+         "-", full=ALL, make="honest", run="sequence",
+         hole="One student's process grades the next students: the child inherits the zygote's request and reply pipes "
+              "(and child.py's receive/send as module globals), so a submission can answer the grader's 'end' with a "
+              "forged {'child_exit': 0} and keep the pipes; the zygote is blocked in waitpid, and every later submission "
+              "of that worker is read and answered by the hijacker (here: 'HIJACKED', 0 points; it could as well give "
+              "full marks or keep the sources). Fix (autograder/child.py + sandbox.py): never give the child the "
+              "zygote's control pipes: per submission, the parent sends a fresh socketpair end to the zygote over a unix "
+              "socket (SCM_RIGHTS), the child gets only that, closes every other fd, and the zygote, not the child, ends "
+              "a submission by SIGKILLing it and reaping it before it answers child_exit."),
+]
+
+BROKEN = [
+    _broken("b_syntax_error", "A missing colon after the def line: the file does not parse.",
+            "softmax.py has a syntax error on line 6: expected ':'", file="b_syntax_error.py.txt"),
+    _broken("b_indentation_error", "Mixed indentation: a line indented with a tab among lines indented with spaces.",
+            "softmax.py has a syntax error on line 8: inconsistent use of tabs and spaces in indentation",
+            file="b_indentation_error.py.txt"),
+    _broken("b_null_bytes", "A NUL byte in the middle of the file (a botched copy from a binary editor).",
+            "softmax.py cannot be parsed: source code string cannot contain null bytes", file="b_null_bytes.py.bin"),
+    _broken("b_not_utf8", "Saved as Latin-1: the comment below holds the byte 0xE9 (an e with an accent).",
+            "softmax.py is not UTF-8 text (byte", file="b_not_utf8.py.bin"),
+    _broken("b_utf8_bom", "Saved by a Windows editor with a UTF-8 byte-order mark: valid Python, graded as usual.", "",
+            file="b_utf8_bom.py.bin", zero=(), full=ALL, defence=STAGING),
+    _broken("b_empty", "An empty softmax.py.", "softmax.py is empty", make="empty"),
+    _broken("b_whitespace_only", "A softmax.py of blank lines and spaces.", "softmax.py is empty", make="whitespace"),
+    _broken("b_symlink", "softmax.py is a symbolic link to the repository's reference solution.",
+            "softmax.py is a symbolic link; submit the file itself", make="symlink"),
+    _broken("b_too_large", "The reference solution padded with comments to 600 KB (the limit is 512 KB).",
+            "softmax.py is larger than 512 KB", make="too_large"),
+    _broken("b_directory", "softmax.py is a directory.", "softmax.py cannot be read (not a regular file)", make="directory"),
+    _broken("b_fifo", "softmax.py is a named pipe (reading it would block forever).",
+            "softmax.py cannot be read (not a regular file)", make="fifo"),
+    _broken("b_wrong_assignment", "Assignment 03's mlp.py handed in in place of softmax.py.",
+            "softmax.py not found in the submission (found mlp.py: is this the right assignment?)",
+            make="copy:solutions/mlp.py", install_as="mlp.py"),
+    _broken("b_no_submission", "A folder holding only a README.", "softmax.py not found in the submission", make="readme_only"),
+    _broken("b_notebook_truncated", "A notebook cut short in the middle of its JSON (an interrupted upload).",
+            "softmax.ipynb is not a readable notebook (NotJSONError)", file="b_notebook_truncated.ipynb.txt",
+            install_as="softmax.ipynb"),
+    _broken("b_notebook_invalid", "A notebook that is valid JSON but not a valid notebook: its code cell has no metadata.",
+            "softmax.ipynb is not a readable notebook (ValidationError)", file="b_notebook_invalid.ipynb.txt",
+            install_as="softmax.ipynb"),
+    _broken("b_notebook_syntax_error", "A valid notebook whose code cell has a syntax error.",
+            "softmax.ipynb (its code cells) has a syntax error on line 3: expected ':'",
+            file="b_notebook_syntax_error.ipynb.txt", install_as="softmax.ipynb"),
+    _broken("b_import_error", "Imports a package that is not installed (a helper library from the student's own machine).",
+            "softmax.py failed to import: ModuleNotFoundError: No module named 'redteam_not_installed_helpers'",
+            file="b_import_error.py", defence=IMPORTED),
+    _broken("b_import_sibling_module",
+            "Imports a helper module the student put next to softmax.py (other files are never executed).",
+            "softmax.py failed to import: ModuleNotFoundError: No module named 'softmax_helpers'", file="b_import_sibling_module.py",
+            extra=(("b_import_sibling_module.helpers.py", "softmax_helpers.py"),), defence=IMPORTED),
+    _broken("b_runtime_error_at_import", "Divides by zero at module level while being imported.",
+            "softmax.py failed to import: ZeroDivisionError: division by zero (softmax.py, line 5)",
+            file="b_runtime_error_at_import.py", defence=IMPORTED),
+    _broken("b_stub", "The untouched stub: every function raises NotImplementedError.", "is not implemented yet",
+            make="copy:assignments/02/softmax.py", where="tests", defence=FEEDBACK),
+    _broken("b_missing_functions", "Defines softmax() and log_softmax() only: cross_entropy() and accuracy() are missing.",
+            "softmax.py defines no function cross_entropy()", file="b_missing_functions.py",
+            zero=("cross_entropy", "accuracy"), full=("softmax", "log_softmax"), defence=FEEDBACK),
+    _broken("b_wrong_signature", "cross_entropy() has no reduction parameter and accuracy() takes a single argument.",
+            "cross_entropy() got an unexpected keyword argument 'reduction'", file="b_wrong_signature.py",
+            zero=("cross_entropy", "accuracy"), full=("softmax", "log_softmax"), defence=FEEDBACK),
+    _broken("b_wrong_return_types", "softmax() returns a nested Python list and accuracy() a 0-dim tensor instead of a float.",
+            "output: expected a Python float, got Tensor (use .item())", file="b_wrong_return_types.py",
+            loses=("softmax", "accuracy"), full=("log_softmax", "cross_entropy"), defence=FEEDBACK),
+    _broken("b_wrong_shape", "log_softmax() forgets keepdim=True and returns one value per slice instead of X's shape.",
+            "output: expected shape (", file="b_wrong_shape.py", loses=("log_softmax",), full=rest("log_softmax"), defence=FEEDBACK),
+    _broken("b_wrong_dtype", "softmax() computes in float64 and returns float64 whatever the input's dtype.",
+            "output: expected dtype torch.float32, got torch.float64", file="b_wrong_dtype.py", loses=("softmax",),
+            full=rest("softmax"), defence=FEEDBACK),
+    _broken("b_returns_none", "log_softmax() computes its result and forgets to return it.",
+            "output: expected a tensor, got NoneType", file="b_returns_none.py", loses=("log_softmax",), full=rest("log_softmax"), defence=FEEDBACK),
+    _broken("b_returns_numpy", "softmax() converts to numpy and returns a numpy array.",
+            "softmax() returned an object of type ndarray, which is not a tensor", file="b_returns_numpy.py",
+            zero=("softmax",), full=rest("softmax"), defence=WIRE),
+    _broken("b_infinite_recursion", "softmax() calls itself instead of torch's exp: infinite recursion.",
+            "RecursionError: maximum recursion depth exceeded", file="b_infinite_recursion.py", zero=("softmax",),
+            full=rest("softmax"), defence=FEEDBACK),
+]
+
+HONEST = [  # graded in the batch among the hostile ones: each must keep full marks
+    Case(name, "honest", "The reference solution, with a marker comment that must never leak.", "-", full=ALL, make="honest")
+    for name in ("a_honest_first", "c_honest_after_broken", "i_honest_after_hostile")
+] + [
+    Case("n_honest_notebook", "honest", "The reference solution as an nbgrader-style notebook.", "-", full=ALL,
+         make="honest_notebook", install_as="softmax.ipynb"),
+]
+
+CASES = HOSTILE + BROKEN + SEQUENCE + HONEST
+
+
+DOC_INTRO = """# Red-team catalogue (assignment 02)
+
+Generated from `tests/redteam/catalogue.py`: edit the catalogue, then run
+`.venv/bin/python tests/redteam/catalogue.py > docs/redteam.md` (a test checks they agree).
+
+`tests/redteam/` holds hostile and broken submissions of assignment 02 (`softmax.py`):
+`cases/` has one tiny module per case (its first line, a docstring, says what it tries;
+files that cannot be valid Python are stored as `.py.txt`, `.py.bin` or `.ipynb.txt` and
+copied into place by the test; empty files, symlinks, pipes, oversized files are made by the
+test), and `catalogue.py` has one record per case: which graded functions must score 0, which
+must keep full marks, which must lose points, what the student must be told and what must
+never appear in a result. `tests/test_redteam.py` grades them all with the real grader in the
+real sandbox and asserts one record per case:
+
+```
+.venv/bin/python -m pytest tests/test_redteam.py -q
+```
+
+* **batch** cases are graded in one `grade_all` run with two workers, with honest students
+  mixed in (they must keep full marks);
+* **sequence** cases are graded one after another in a single worker, in catalogue order,
+  because they attack the next student of the same worker (one zygote serves many students).
+
+A hostile case is the reference solution except for the function(s) it attacks (a test checks
+this on the syntax tree), so it must earn exactly what its honest parts earn. An attack that
+returns a wrong but well-formed value can never score exactly 0: the form checks ("leaves its
+inputs unchanged", "works on any device") pass for any non-mutating function of the right
+shape, so such cases assert that the function *loses* points and that its value checks fail.
+
+A case marked **hole** is defeated by a real weakness today: its test is a strict xfail (it
+fails now and will XPASS, which fails the run, once the weakness is fixed: then remove its
+`hole`). What each hole is and how to fix it follows the table.
+
+## Defences
+
+| layer | where | what it does |
+|---|---|---|
+| staging | `autograder/submissions.py` | reads only `<module>.py` (or the notebook), refuses symlinks, non-regular files, files over `submission_kb`, non-UTF-8 and unparsable code, with a message |
+| static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up |
+| sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible |
+| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process or clone3 in the child |
+| rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |
+| wall clock | `autograder/sandbox.py` | a deadline per check; past it the whole sandbox is SIGKILLed and a new zygote started |
+| wire validation | `kit/wire.py` | only plain tensors, numbers, strings, lists, tuples and str-keyed dicts cross; sizes, depth and shapes checked at both ends; the grader caps a reply at `frame_mb` |
+| parent-side comparison | `kit/harness.py`, `kit/checks.py` | references are computed in the grader, on its own copy of the inputs, and compared there |
+| fresh process | `autograder/child.py` | one forked child per submission; scratch space wiped after it |
+
+## Cases
+
+"""
+
+ORPHAN_HOLE = (
+    "A submission that kills its zygote while being imported is reported as started and keeps answering: the child "
+    "is orphaned to bubblewrap's init (pid 1 of the sandbox), which waits for every process, so the child keeps the "
+    "inherited pipes and serves requests until the outer bwrap notices and the sandbox is torn down. Graded end to end "
+    "this costs a zygote restart (about 6 s here) per check, minutes per submission, and a racy partial score "
+    "(h_kill_parent_import avoids this by exiting right after the kill). Fix (autograder/child.py): "
+    "prctl(PR_SET_PDEATHSIG, SIGKILL) in the child right after the fork (and exit if getppid() already changed), or "
+    "run bwrap with --as-pid-1 so that the zygote is pid 1, which nothing inside the sandbox may kill."
+)
+
+
+def markdown_table() -> str:
+    """docs/redteam.md's table: every case, what it tries, what stops it, and its status."""
+    rows = ["| case | kind | run | what it tries | what stops it | status |", "|---|---|---|---|---|---|"]
+    for case in CASES:
+        status = "**hole** (xfail)" if case.hole else "defended"
+        cell = [case.name, case.kind, case.run, case.summary, case.defence, status]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cell) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def render_docs() -> str:
+    holes = [f"### {case.name}\n\n{case.hole}\n" for case in CASES if case.hole]
+    holes.append(f"### killing the zygote at import (test_killing_the_zygote_at_import_is_noticed)\n\n{ORPHAN_HOLE}\n")
+    return DOC_INTRO + markdown_table() + "\n## Holes\n\n" + "\n".join(holes)
+
+
+if __name__ == "__main__":
+    print(render_docs(), end="")
