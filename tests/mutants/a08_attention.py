@@ -12,7 +12,7 @@ MUTANTS = [
            "positions < lens[..., None]", "positions <= lens[..., None]"),
     Mutant("08", "attention", "masked_softmax", "batch_lengths_on_wrong_axis",
            "valid_lens[:, None]", "valid_lens[None, :]"),
-    Mutant("08", "attention", "masked_softmax", "mask_after_softmax",
+    Mutant("08", "attention", "masked_softmax", "masked_softmax_masks_after_softmax",
            'scores = X.masked_fill(~allowed, float("-inf"))', "scores = X"
            "\n    exps_all = (scores - scores.amax(dim=-1, keepdim=True)).exp()"
            "\n    return exps_all / exps_all.sum(dim=-1, keepdim=True) * allowed"),
@@ -24,7 +24,7 @@ MUTANTS = [
            "scores = query @ key.transpose(-2, -1)"),
     Mutant("08", "attention", "scaled_dot_product_attention", "scaled_by_value_dim",
            "query.shape[-1] ** 0.5", "value.shape[-1] ** 0.5"),
-    Mutant("08", "attention", "scaled_dot_product_attention", "mask_after_softmax",
+    Mutant("08", "attention", "scaled_dot_product_attention", "sdpa_masks_after_softmax",
            "    weights = exps / torch.where(total > 0, total, torch.ones_like(total))\n",
            "    weights = exps / torch.where(total > 0, total, torch.ones_like(total))\n"
            "    if attn_mask is not None and attn_mask.dtype == torch.bool:\n"
