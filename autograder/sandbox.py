@@ -116,7 +116,7 @@ class Zygote:
             command = self._bwrap_command()
         else:  # --no-sandbox: a private scratch folder, never the machine's /tmp itself
             self.scratch = scratch = tempfile.mkdtemp(prefix="kit-scratch-")
-            command = [os.path.realpath(sys.executable), "-I", "-S", "-B", str(CHILD), *_site_dirs()]
+            command = [os.path.realpath(sys.executable), "-I", "-S", "-B", str(CHILD), str(KIT.parent), *_site_dirs()]
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONHASHSEED": "0", "KIT_FDS": f"{requests_read},{replies_write}", "KIT_SCRATCH": scratch,
