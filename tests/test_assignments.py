@@ -61,6 +61,11 @@ def test_mutant_loses_points_in_its_function(mutant, tmp_path):
     assert failures(module, target), f"no check of {mutant.function}() catches {mutant.name}"
 
 
+def test_mutant_ids_are_unique():
+    ids = [m.id for m in MUTANTS]
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
 def test_every_assignment_has_mutants():
     covered = {m.assignment for m in MUTANTS}
     assert set(assignment_ids()) <= covered

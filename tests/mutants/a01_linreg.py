@@ -41,7 +41,7 @@ MUTANTS = [
     Mutant("01", "linreg", "sgd_step", "updates_in_place", "return [p - lr * g / batch_size", "return [p.sub_(lr * g / batch_size)"),
     Mutant("01", "linreg", "sgd_step", "gradient_ascent", "return [p - lr * g / batch_size", "return [p + lr * g / batch_size"),
     # train
-    Mutant("01", "linreg", "train", "never_shuffles", TRAIN_BATCHES, SEQUENTIAL_BATCHES),
+    Mutant("01", "linreg", "train", "train_never_shuffles", TRAIN_BATCHES, SEQUENTIAL_BATCHES),
     Mutant("01", "linreg", "train", "hard_coded_lr", "sgd_step([w, b], list(grads), lr,", "sgd_step([w, b], list(grads), 0.03,"),
     Mutant("01", "linreg", "train", "mean_loss_then_divides_again", "linreg(X_batch, w, b), y_batch).sum()", "linreg(X_batch, w, b), y_batch).mean()"),
     Mutant("01", "linreg", "train", "one_epoch_only", "for _ in range(epochs):", "for _ in range(min(epochs, 1)):"),
