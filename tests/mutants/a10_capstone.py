@@ -33,5 +33,4 @@ MUTANTS = [
     Mutant("10", "capstone", "plot_history", "thumbnail", "figsize=(8, 3.2), dpi=100", "figsize=(1, 1), dpi=50"),
     Mutant("10", "capstone", "plot_history", "svg_not_png", 'fig.savefig(path, format="png")', 'fig.savefig(path, format="svg")'),
     Mutant("10", "capstone", "plot_history", "ignores_the_accuracy", 'acc_ax.plot(epochs, history["accuracy"], marker="o", label="train")', 'acc_ax.plot(epochs, [0.5] * len(epochs), marker="o", label="train")'),
-    Mutant("10", "capstone", "plot_history", "returns_other_bytes", 'fig.savefig(path, format="png")', 'fig.savefig(path, format="png")\n    fig.savefig(path + ".2.png", format="png", dpi=50)\n    path = path + ".2.png"'),
 ]
