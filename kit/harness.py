@@ -82,13 +82,13 @@ class Trial:
     dtype: torch.dtype
     runner: Runner
     device: str = "cpu"
-    primary: Outcome | None = None  # this trial's own call, already run (batched grading)
+    primary: Outcome | None = None  # this trial's first call, already run (batched grading); used once
     memo: dict | None = None  # reference outputs for this example, kept across submissions
 
     def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
         device = device or self.device
         if call is None and device == self.device and self.primary is not None:
-            outcome = self.primary
+            outcome, self.primary = self.primary, None  # the batched first call stands for one call, once
         else:
             outcome = self.runner.run(self.function.name, call or self.call, device, autograd=self.function.autograd)
         call = call or self.call
