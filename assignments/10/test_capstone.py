@@ -6,6 +6,7 @@ with, and the properties it must have. The accuracy test trains your network onc
 from PyTorch's own layers) on the 360 held-out test digits. Run: pytest assignments/10
 """
 
+import atexit
 import dataclasses
 import math
 import os
@@ -42,6 +43,9 @@ PARAM_SHAPES = {
     "fc.weight": (10, 128),
     "fc.bias": (10,),
 }
+# plot_history writes here (the top of the temporary folder exists in the grader's sandbox too)
+PLOT_PATH = os.path.join(tempfile.gettempdir(), f"kit-training-curve-{os.getpid()}.png")
+atexit.register(lambda: Path(PLOT_PATH).unlink(missing_ok=True))
 RUNNING_STATS = ("bn1.running_mean", "bn1.running_var", "bn2.running_mean", "bn2.running_var")
 WEIGHTS = ("conv1.weight", "conv2.weight", "fc.weight")
 
@@ -160,8 +164,7 @@ def histories(draw, dtype):
     }
     if draw(st.booleans()):
         history["test_accuracy"] = draw(st.lists(unit, min_size=epochs, max_size=epochs))
-    path = os.path.join(tempfile.gettempdir(), f"kit-training-curve-{os.getpid()}.png")
-    return Call((history, path), seed=draw(SEEDS))
+    return Call((history, PLOT_PATH), seed=draw(SEEDS))
 
 
 # ---------------------------------------------------------------- helpers

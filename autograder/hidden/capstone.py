@@ -1,7 +1,9 @@
 """Hidden tests for assignment 10 (capstone: a small CNN on the 8x8 digits)."""
 
+import atexit
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +19,8 @@ from solutions import capstone as solution
 SEEDS = st.integers(0, 2**31 - 1)
 PUBLIC = load_assignment("10")
 SHAPES = solution.PARAM_SHAPES
+PLOT_PATH = os.path.join(tempfile.gettempdir(), f"kit-training-curve-{os.getpid()}.png")
+atexit.register(lambda: Path(PLOT_PATH).unlink(missing_ok=True))
 
 
 def public(function: str, check: str):
@@ -62,8 +66,7 @@ def long_and_short_histories(draw, dtype):
     epochs = draw(st.sampled_from([1, 2, 100]))
     loss = [float(v) for v in np.random.default_rng(draw(SEEDS)).uniform(0.0, 3.0, epochs)]
     accuracy = [min(1.0, 0.01 * i) for i in range(epochs)]
-    path = os.path.join(tempfile.gettempdir(), f"kit-training-curve-{os.getpid()}.png")
-    return Call(({"loss": loss, "accuracy": accuracy}, path), seed=draw(SEEDS))
+    return Call(({"loss": loss, "accuracy": accuracy}, PLOT_PATH), seed=draw(SEEDS))
 
 
 HIDDEN = {
