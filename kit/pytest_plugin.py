@@ -53,6 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    torch.set_num_threads(1)  # the tests' tensors are tiny: thread hand-offs cost more than they save (as in the sandbox)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     config.pluginmanager.register(Scoreboard(), "kit-scoreboard")
