@@ -79,8 +79,8 @@ def test_stubs_are_generated_from_the_solutions():
 @pytest.mark.parametrize("assignment_id", assignment_ids())
 def test_students_pytest_run_fails_on_stub_and_passes_on_solution(assignment_id):
     folder = ASSIGNMENTS / assignment_id
-    stub = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q"], cwd=ROOT, capture_output=True, text=True)
+    stub = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "--examples", "5"], cwd=ROOT, capture_output=True, text=True)
     assert stub.returncode == 1
     assert "points" in stub.stdout and "not implemented yet" in stub.stdout
-    solved = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "--impl-dir", str(SOLUTIONS)], cwd=ROOT, capture_output=True, text=True)
+    solved = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "--examples", "5", "--impl-dir", str(SOLUTIONS)], cwd=ROOT, capture_output=True, text=True)
     assert solved.returncode == 0, solved.stdout[-3000:]
