@@ -57,10 +57,18 @@ def _site_dirs() -> list[str]:
     return sorted(d for d in dirs if Path(d).is_dir())
 
 
+def _sandbox_site_dirs() -> list[str]:
+    """Where site-packages appear inside the sandbox: fixed places, never under the scratch /tmp
+    (a checkout under /tmp would otherwise be hidden by, or wiped with, the scratch space)."""
+    return [f"/runtime/site{i}" for i in range(len(_site_dirs()))]
+
+
 def _runtime_binds() -> list[str]:
     """Read-only binds for the interpreter, its standard library and site-packages."""
-    paths = {"/usr", "/etc/ld.so.cache", "/etc/alternatives", sys.base_prefix, *_site_dirs()}
+    paths = {"/usr", "/etc/ld.so.cache", "/etc/alternatives", sys.base_prefix}
     args: list[str] = []
+    for outside, inside in zip(_site_dirs(), _sandbox_site_dirs(), strict=True):
+        args += ["--ro-bind", outside, inside]
     for path in sorted(paths):
         if Path(path).exists() and not path.startswith("/usr/"):
             args += ["--ro-bind", path, path]
@@ -141,7 +149,7 @@ class Zygote:
             "--ro-bind", str(KIT), "/grader/kit", "--ro-bind", str(CHILD), "/grader/child.py",
             "--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.scratch_mb << 20), "--tmpfs", "/tmp",
             "--chdir", "/tmp", "--hostname", "sandbox",
-            "--", os.path.realpath(sys.executable), "-I", "-S", "-B", "/grader/child.py", *_site_dirs(),
+            "--", os.path.realpath(sys.executable), "-I", "-S", "-B", "/grader/child.py", *_sandbox_site_dirs(),
         ]
 
     def _apply_rlimits(self) -> None:
