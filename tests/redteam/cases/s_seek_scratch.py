@@ -11,8 +11,8 @@ def _probe() -> str:
         for name in ("redteam-answers.txt", "torch.py"):
             if os.path.exists(os.path.join(folder, name)):
                 found.append(os.path.join(folder, name))
-    if not torch.__file__.endswith("site-packages/torch/__init__.py"):
-        found.append(f"torch from {torch.__file__}")
+    if not torch.__file__.endswith(os.path.join("torch", "__init__.py")) or torch.__file__.startswith(("/tmp", "/dev/shm")):
+        found.append(f"torch from {torch.__file__}")  # a planted torch.py, not the installed package
     return "; ".join(found) or "nothing"
 
 
