@@ -8,8 +8,11 @@ a forbidden routine are matched by its name (`torch.ops.aten._softmax`,
 for `nll_loss`), and dynamic look-ups that could hide a forbidden routine (`getattr(torch,
 "soft" + "max")`, `eval`, `__import__`, `importlib`, `operator.attrgetter`, `setattr`,
 `pickle`) are flagged as such. A use inside a helper counts for every graded function that
-calls it; module-level code (which runs at import and can rebind any name) counts for every
-graded function, except under `if __name__ == "__main__":`, which never runs when graded.
+calls it. Code that runs at import and can rebind any name (module-level statements other than
+plain expressions, decorators, default values, class bodies) counts for every graded function,
+except under `if __name__ == "__main__":`, which never runs when graded; a plain top-level
+expression (a notebook cell comparing with `torch.softmax(x, 0)`) counts only for its dynamic
+look-ups and the helpers it calls that rebind globals.
 """
 
 from __future__ import annotations
@@ -31,15 +34,19 @@ def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[st
     aliases, stars = _aliases(tree)
     context = _Context(aliases, stars, forbidden, methods)
     units: dict[str, list[ast.AST]] = {}
-    module_level: list[ast.AST] = []
-    _collect(tree.body, units, module_level)
+    import_time: list[ast.AST] = []  # runs at import and may bind any name: counts for every graded function
+    expressions: list[ast.AST] = []  # plain top-level expressions (a notebook's `torch.softmax(x, 0)` to compare)
+    _collect(tree.body, units, import_time, expressions)
 
     direct = {name: set().union(*(_uses(node, context) for node in nodes)) for name, nodes in units.items()}
     references = {
         name: {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)} & set(units) for name, nodes in units.items()
     }
-    everywhere = {use for node in module_level for use in _uses(node, context)}
-    roots = {n.id for node in module_level for n in ast.walk(node) if isinstance(n, ast.Name)} & set(units)
+    everywhere = {use for node in import_time for use in _uses(node, context)}
+    everywhere |= {use for node in expressions for use in _uses(node, context) if use.startswith("dynamic")}
+    roots = _names(import_time) & set(units)  # whatever import-time code touches may end up bound to a graded name
+    rebinding = {name for name, nodes in units.items() if any(isinstance(n, ast.Global) for node in nodes for n in ast.walk(node))}
+    roots |= _names(expressions) & {name for name in units if name in rebinding or any(u.startswith("dynamic") for u in direct[name])}
     roots.add("__getattr__")  # a module __getattr__ answers for any graded name the module does not define
 
     result: dict[str, list[str]] = {}
@@ -59,6 +66,10 @@ def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[st
     return result
 
 
+def _names(nodes: list[ast.AST]) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
 def _is_main_guard(node: ast.AST) -> bool:
     """`if __name__ == "__main__":`, whose body never runs when the module is imported for grading."""
     test = getattr(node, "test", None)
@@ -68,11 +79,25 @@ def _is_main_guard(node: ast.AST) -> bool:
     )
 
 
-def _collect(body: list[ast.stmt], units: dict[str, list[ast.AST]], module_level: list[ast.AST]) -> None:
-    """Sort top-level statements (also inside if/try/with/for/while) into named units and other module-level code."""
+def _definition_time(node: ast.AST) -> list[ast.AST]:
+    """What a def or class statement evaluates when it runs: decorators, defaults, bases, a class body's statements."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+    found = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
+    for statement in node.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found += _definition_time(statement)
+        else:
+            found.append(statement)
+    return found
+
+
+def _collect(body: list[ast.stmt], units: dict[str, list[ast.AST]], import_time: list[ast.AST], expressions: list[ast.AST]) -> None:
+    """Sort top-level statements (also inside if/try/with/for/while) into named units and import-time code."""
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             units.setdefault(node.name, []).append(node)
+            import_time += _definition_time(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
@@ -80,19 +105,20 @@ def _collect(body: list[ast.stmt], units: dict[str, list[ast.AST]], module_level
                 for name in names:  # `a, b = x, y` binds both to (the whole of) the right-hand side
                     units.setdefault(name, []).append(node.value)
             else:  # `module.softmax = ...`, `globals()[...] = ...`: could bind anything
-                module_level.append(node)
+                import_time.append(node)
         elif _is_main_guard(node):
-            _collect(node.orelse, units, module_level)
+            _collect(node.orelse, units, import_time, expressions)
         elif isinstance(node, COMPOUND):
-            heads = [getattr(node, field) for field in ("test", "iter", "target") if getattr(node, field, None) is not None]
-            heads += [item for item in getattr(node, "items", [])]
-            module_level += heads
+            import_time += [getattr(node, field) for field in ("test", "iter", "target") if getattr(node, field, None) is not None]
+            import_time += list(getattr(node, "items", []))
             for field in ("body", "orelse", "finalbody"):
-                _collect(getattr(node, field, []), units, module_level)
+                _collect(getattr(node, field, []), units, import_time, expressions)
             for handler in getattr(node, "handlers", []):
-                _collect(handler.body, units, module_level)
+                _collect(handler.body, units, import_time, expressions)
+        elif isinstance(node, ast.Expr) and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(node)):
+            expressions.append(node)
         else:
-            module_level.append(node)
+            import_time.append(node)
 
 
 def _aliases(tree: ast.Module) -> tuple[dict[str, str], list[str]]:
@@ -170,7 +196,7 @@ def _uses(root: ast.AST, context: _Context) -> set[str]:
                 found.add(dotted)
             elif dotted is None and isinstance(node, ast.Attribute) and node.attr in context.methods:
                 found.add(f"torch.Tensor.{node.attr}")
-            if isinstance(node, ast.Attribute) and node.attr in ("__dict__", "__getattribute__"):
+            if isinstance(node, ast.Attribute) and node.attr in ("__dict__", "__getattribute__", "__setattr__"):
                 found.add(f"dynamic look-up ({node.attr})")
             if isinstance(node, ast.Name) and node.id in DYNAMIC:
                 found.add(f"dynamic look-up ({node.id})")
