@@ -1,87 +1,69 @@
 """The sandboxed side: a zygote that has imported torch, and one forked child per submission.
 
-Runs as `python -I -S -B child.py SITE_DIR...` inside bubblewrap, where it sees only the
-Python runtime, the kit's execution helpers and a scratch tmpfs. Starting the interpreter
-and importing torch takes seconds; forking this zygote takes milliseconds, so every
-submission still gets a fresh process. The child, not the zygote, reads the submission, so
-no student's code or data ever sits in the memory the next child is forked from. Before it
-loads the submission the child forbids itself new processes (seccomp) and the zygote wipes
-the scratch space after it, so nothing passes from one student to the next.
+Runs as `python -I -S -B child.py SITE_DIR...` inside bubblewrap, as the sandbox's PID 1.
+Starting the interpreter and importing torch takes seconds; forking this zygote takes
+milliseconds, so every submission still gets a fresh process.
 
-Messages on both pipes are a count of parts, then each part as length and bytes. Nothing
-this process sends is trusted: the parent validates every frame.
+Two kinds of channel, so that a submission can only ever talk about itself:
+- the control socket (grader <-> zygote) carries "fork" (with a fresh socket for the new
+  child, passed as SCM_RIGHTS) and "reap" (kill the child, wipe the scratch space, report
+  how it ended). Only the zygote holds it; the child closes it before any student code runs.
+- the child's own socket (grader <-> child) carries the submission, then the calls and
+  their answers. It dies with the child.
+The zygote is not dumpable, so a child cannot reach its memory or descriptors through
+/proc, and as PID 1 of the namespace it ignores every signal a child may send it. The
+child reads the submission itself and forbids itself new processes (seccomp) before that,
+so no student's code or data ever sits in the memory the next child is forked from.
+
+Nothing these processes send is trusted: the grader validates every frame.
 """
 
 import ctypes
 import importlib.util
 import json
 import os
+import resource
 import shutil
-import struct
+import signal
+import socket
+import stat
 import sys
 
-REQUESTS, REPLIES = (int(fd) for fd in os.environ.pop("KIT_FDS").split(","))
+CONTROL = int(os.environ.pop("KIT_CONTROL"))
 SCRATCH = os.environ.pop("KIT_SCRATCH")  # wiped after every submission
 WORK = os.path.join(SCRATCH, "work")
 SHARED_MEMORY = "/dev/shm" if os.environ.pop("KIT_WIPE_SHM", "") else None
-PART = struct.Struct(">Q")
-COUNT = struct.Struct(">I")
-
-
-def read_exact(n: int) -> bytes:
-    chunks = []
-    while n:
-        chunk = os.read(REQUESTS, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def receive() -> list[bytes]:
-    (count,) = COUNT.unpack(read_exact(COUNT.size))
-    return [read_exact(PART.unpack(read_exact(PART.size))[0]) for _ in range(count)]
-
-
-def send(*parts: bytes) -> None:
-    data = COUNT.pack(len(parts)) + b"".join(PART.pack(len(p)) + p for p in parts)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(REPLIES, view) :]
-
-
-def send_json(value: dict) -> None:
-    send(json.dumps(value).encode())
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 4, 38, 22, 2
+libc = ctypes.CDLL(None, use_errno=True)
 
 
 def forbid_new_processes(program: bytes) -> None:
     """Install the seccomp filter the parent compiled (see autograder/seccomp.py)."""
-    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
 
-    libc = ctypes.CDLL(None, use_errno=True)
     prog = SockFprog(len(program) // 8, program)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "could not install the seccomp filter")
 
 
-def serve_submission(request: dict) -> None:
-    """In the forked child: load the submission, then answer calls until told to stop."""
-    import resource
-
-    from kit import wire
+def serve_submission(channel: int) -> None:
+    """In the forked child: load the submission, then answer calls until the grader hangs up."""
+    from kit import frames, wire
     from kit.calls import Call
     from kit.execute import describe_error, execute
 
+    def send_json(value: dict) -> None:
+        frames.write(channel, [json.dumps(value).encode()])
+
+    header, source = frames.read(channel)
+    request = json.loads(header)
     if request.get("seccomp"):
         forbid_new_processes(bytes.fromhex(request["seccomp"]))
     cpu = int(request.get("cpu_seconds", 0))
     if cpu:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    (source,) = receive()  # read here, never in the zygote
     name = request["module"]
     os.makedirs(WORK, exist_ok=True)
     path = os.path.join(WORK, f"{name}.py")
@@ -110,14 +92,30 @@ def serve_submission(request: dict) -> None:
         return [json.dumps({"error": error, "not_implemented": not_implemented}).encode(), output or b"", inputs or b""]
 
     while True:
-        parts = receive()
+        try:
+            parts = frames.read(channel)
+        except frames.FrameClosed:
+            return  # the grader is done with this submission
         header = json.loads(parts[0])
-        if header.get("op") == "end":
-            return
         replies = []
         for i, frame in enumerate(parts[1:]):  # a batch: one header, then one frame per call
             replies += answer({**header, "seed": header["seeds"][i]}, frame)
-        send(*replies)
+        frames.write(channel, replies)
+
+
+def become_child(channel: int) -> None:
+    """Right after fork: keep only the submission's socket, then serve it. Never returns."""
+    code = 1
+    try:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # belt and braces: PID 1's death ends the namespace anyway
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        os.closerange(3, channel)
+        os.closerange(channel + 1, limit if limit != resource.RLIM_INFINITY else 1 << 16)
+        serve_submission(channel)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def main() -> None:
@@ -125,51 +123,81 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # what submissions print goes nowhere and decides nothing
         os.dup2(devnull, fd)
+    os.close(devnull)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:  # children inherit it: none may open /proc/<zygote>/mem or fd/
+        raise OSError(ctypes.get_errno(), "could not make the zygote non-dumpable")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import torch
 
     torch.set_num_threads(1)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    import kit.execute  # noqa: F401  (imported once here, inherited by every child)
+    # everything a child needs is imported here, before the first fork, never from the child's sys.path later
+    import kit.calls
+    import kit.execute
+    import kit.frames
+    import kit.wire  # noqa: F401
 
     for device in ("cpu", "meta"):  # load torch's lazily imported kernels once, not in every child
         x = torch.ones(2, 3, device=device)
         ((x - x.amax(1, keepdim=True)).exp() / x.sum(1, keepdim=True)).log().gather(1, torch.zeros(2, 1, dtype=torch.long, device=device))
         (x @ x.T).relu().mean()
 
-    send_json({"zygote": True})
+    control = socket.socket(fileno=CONTROL)
+    report = lambda value: kit.frames.write(CONTROL, [json.dumps(value).encode()])  # noqa: E731
+    report({"zygote": True})
+    child = None
     while True:
         try:
-            (header,) = receive()
-        except EOFError:
+            op, fds, _, _ = socket.recv_fds(control, 1, 1)
+        except OSError:
             return
-        request = json.loads(header)
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                serve_submission(request)
-            except BaseException:
-                code = 1
-            os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        wipe()
-        send_json({"child_exit": status})
+        if not op:
+            return  # the grader hung up: bubblewrap ends with its PID 1
+        if op == b"R" and child is not None:
+            report({"child_exit": reap(child), "clean": wipe()})
+            child = None
+        elif op == b"F" and len(fds) == 1 and child is None:
+            child = os.fork()
+            if child == 0:
+                become_child(fds[0])
+            os.close(fds[0])
+        else:
+            return  # the grader never sends this: end the sandbox rather than guess
 
 
-def wipe() -> None:
-    """Remove everything the last submission wrote, so the next one starts clean."""
-    for folder in (SCRATCH, SHARED_MEMORY):
-        if folder and os.path.isdir(folder):
-            for entry in os.listdir(folder):
-                path = os.path.join(folder, entry)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
+def reap(pid: int) -> int:
+    """End the child (it may be stuck in student code) and return its wait status."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return os.waitpid(pid, 0)[1]
+
+
+def wipe() -> bool:
+    """Remove everything the last submission wrote; say whether that left the scratch space empty."""
+    folders = [folder for folder in (SCRATCH, SHARED_MEMORY) if folder and os.path.isdir(folder)]
+    for folder in folders:
+        os.chmod(folder, 0o755)  # the submission may have locked the scratch folder itself
+        for top, dirs, _ in os.walk(folder):  # a read-only folder cannot be emptied: open them all up first
+            for name in dirs:
+                path = os.path.join(top, name)
+                if not os.path.islink(path):
                     try:
-                        os.unlink(path)
+                        os.chmod(path, stat.S_IRWXU)
                     except OSError:
                         pass
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+    return not any(os.listdir(folder) for folder in folders)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import os
 import resource
-import select
 import shutil
 import signal
-import struct
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -25,14 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import seccomp
-from kit import wire
+from kit import frames, wire
 from kit.calls import Call
 from kit.harness import Abort, Outcome, outcome_from_frames
 
 KIT = Path(__file__).resolve().parent.parent / "kit"
 CHILD = Path(__file__).resolve().parent / "child.py"
-PART = struct.Struct(">Q")
-COUNT = struct.Struct(">I")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -99,7 +96,8 @@ class Zygote:
     """The sandboxed process that has imported torch and forks one child per submission.
 
     Started once per grading worker (seconds); each submission then costs a fork
-    (milliseconds). Anything unexpected (a hang, a malformed frame) kills it whole; the
+    (milliseconds). It is spoken to over a control socket that no child ever holds; each
+    child gets a socket of its own. Anything unexpected from it kills it whole, and the
     next submission starts a new one.
     """
 
@@ -107,18 +105,17 @@ class Zygote:
         self.limits = limits
         self.isolated = isolated
         self.process: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
         self.scratch: str | None = None
+        self.starts = 0
 
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        requests_read, self.requests = os.pipe()
-        self.replies, replies_write = os.pipe()
-        self._poll = select.poll()  # not select(): it fails on descriptors above 1023
-        self._poll.register(self.replies, select.POLLIN)
-        keep = [requests_read, replies_write]
+        self.starts += 1
+        self.control, inside = socket.socketpair()
         if self.isolated:
             scratch = "/tmp"
             command = self._bwrap_command()
@@ -127,27 +124,39 @@ class Zygote:
             command = [os.path.realpath(sys.executable), "-I", "-S", "-B", str(CHILD), str(KIT.parent), *_site_dirs()]
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONHASHSEED": "0", "KIT_FDS": f"{requests_read},{replies_write}", "KIT_SCRATCH": scratch,
+            "PYTHONHASHSEED": "0", "KIT_CONTROL": str(inside.fileno()), "KIT_SCRATCH": scratch,
             **({"KIT_WIPE_SHM": "1"} if self.isolated else {}),
         }
         self.stderr = tempfile.TemporaryFile()  # bubblewrap's and the interpreter's start-up errors
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
-            pass_fds=keep, preexec_fn=self._apply_rlimits, start_new_session=True, env=environment,
+            pass_fds=[inside.fileno()], preexec_fn=self._apply_rlimits, start_new_session=True, env=environment,
         )
-        for fd in keep:
-            os.close(fd)
-        reply = self.receive(self.limits.startup_seconds, "starting the sandbox")
-        if json.loads(reply[0]).get("zygote") is not True:
+        inside.close()
+        try:
+            reply = self._receive(self.limits.startup_seconds, "starting the sandbox")
+        except SandboxCrashed as crash:  # only now may bubblewrap's own words be quoted: no student code has run yet
+            self.stderr.seek(0)
+            last = self.stderr.read()[-2000:].decode(errors="replace").strip().splitlines()[-1:]
+            self.kill()
+            raise SandboxCrashed(f"{crash}{': ' + last[0] if last else ''}") from None
+        finally:
+            self.stderr.close()
+        if _json(reply) != {"zygote": True}:
             self.kill()
             raise SandboxCrashed("the sandbox did not start properly")
 
     def _bwrap_command(self) -> list[str]:
+        gpus = [arg for device in sorted(Path("/dev").glob("nvidia*")) for arg in ("--dev-bind", str(device), str(device))]
         return [
             "bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--as-pid-1",  # the zygote is the namespace's init: a child can neither signal it nor outlive it
             *_runtime_binds(),
             "--ro-bind", str(KIT), "/grader/kit", "--ro-bind", str(CHILD), "/grader/child.py",
-            "--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.scratch_mb << 20), "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", *gpus,
+            "--size", str(self.limits.scratch_mb << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+            "--size", str(self.limits.scratch_mb << 20), "--tmpfs", "/tmp",
+            "--remount-ro", "/",  # nothing outside the two scratch folders can be written, nor planted for the next child
             "--chdir", "/tmp", "--hostname", "sandbox",
             "--", os.path.realpath(sys.executable), "-I", "-S", "-B", "/grader/child.py", *_sandbox_site_dirs(),
         ]
@@ -174,58 +183,55 @@ class Zygote:
                 pass
             self.process.wait()
             self.process = None
-            for fd in (self.requests, self.replies):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        if self.control is not None:
+            self.control.close()
+            self.control = None
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
 
-    # ---------------------------------------------------------------- framing
-
-    def send(self, *parts: bytes) -> None:
-        data = COUNT.pack(len(parts)) + b"".join(PART.pack(len(p)) + p for p in parts)
+    def fork(self) -> int:
+        """A fresh child for one submission; returns the grader's end of its socket (non-blocking)."""
+        ours, theirs = socket.socketpair()
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.requests, view) :]
+            socket.send_fds(self.control, [b"F"], [theirs.fileno()])
         except OSError:
-            raise SandboxCrashed("the sandboxed process exited unexpectedly") from None
+            ours.close()
+            self.kill()
+            raise SandboxCrashed("the sandbox exited unexpectedly") from None
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        return ours.detach()
 
-    def receive(self, timeout: float, doing: str) -> list[bytes]:
-        deadline = time.monotonic() + timeout
-        (count,) = COUNT.unpack(self._read(COUNT.size, deadline, doing))
-        if count > 3 * 4096:
-            raise SandboxCrashed("the sandboxed process sent a malformed reply")
-        cap, used, found = (self.limits.frame_mb << 20) + (1 << 20), 0, []
-        for _ in range(count):
-            (size,) = PART.unpack(self._read(PART.size, deadline, doing))
-            used += size
-            if used > cap:
-                raise SandboxCrashed(f"the reply of {doing} is larger than {self.limits.frame_mb} MB")
-            found.append(self._read(size, deadline, doing))
-        return found
+    def reap(self) -> int:
+        """Kill the current child, wipe the scratch space; return the child's wait status."""
+        try:
+            self.control.sendall(b"R")
+            status = _json(self._receive(self.limits.startup_seconds, "ending the submission"))
+        except (OSError, SandboxFailure):
+            status = None
+        if not isinstance(status, dict) or type(status.get("child_exit")) is not int or type(status.get("clean")) is not bool:
+            self.kill()
+            raise SandboxCrashed("the sandbox stopped answering")
+        if not status["clean"]:  # the next student must not find what this one left: start afresh
+            self.kill()
+        return status["child_exit"]
 
-    def _read(self, n: int, deadline: float, doing: str) -> bytes:
-        chunks = []
-        while n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._poll.poll(remaining * 1000):
-                raise SandboxTimeout(f"{doing} took longer than its time limit")
-            chunk = os.read(self.replies, min(n, 1 << 20))
-            if not chunk:
-                raise SandboxCrashed(self._death_reason(doing))
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+    def _receive(self, timeout: float, doing: str) -> list[bytes]:
+        try:
+            return frames.read(self.control.fileno(), time.monotonic() + timeout, max_parts=1, max_bytes=1 << 16)
+        except frames.FrameTimeout:
+            raise SandboxTimeout(f"{doing} took longer than its time limit") from None
+        except frames.FrameError:
+            raise SandboxCrashed(f"the sandbox exited during {doing}") from None
 
-    def _death_reason(self, doing: str) -> str:
-        code = self.process.wait(timeout=5) if self.process else None
-        self.stderr.seek(0)
-        last = self.stderr.read()[-2000:].decode(errors="replace").strip().splitlines()[-1:]
-        return f"the sandbox exited during {doing} (exit status {code}{': ' + last[0] if last else ''})"
+
+def _json(parts: list[bytes]) -> object:
+    try:
+        return json.loads(parts[0]) if len(parts) == 1 else None
+    except ValueError:
+        return None
 
 
 _zygotes: dict[tuple, Zygote] = {}
@@ -250,66 +256,68 @@ def _exit_reason(status: int, doing: str) -> str:
             return f"{doing} used up the CPU-time limit"
         if number == signal.SIGKILL:
             return f"{doing} was killed (memory or resource limit)"
-        return f"the submission's process died during {doing} (signal {signal.Signals(number).name})"
+        name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+        return f"the submission's process died during {doing} (signal {name})"
     return f"the submission's process exited during {doing} (exit status {os.WEXITSTATUS(status)})"
 
 
 class Sandbox:
-    """One submission's process: a fresh child of the zygote, ended or killed after use."""
+    """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
     def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True):
         self.module_name, self.source = module_name, source
         self.limits, self.isolated = limits, isolated
         self.zygote: Zygote | None = None
+        self.channel: int | None = None
         self.load_error: str | None = None
 
     @property
     def alive(self) -> bool:
-        return self.zygote is not None and self.zygote.alive
+        return self.channel is not None and self.zygote is not None and self.zygote.alive
 
     def start(self) -> None:
         self.zygote = shared_zygote(self.limits, self.isolated)
+        self.channel = self.zygote.fork()
         program = seccomp.no_new_processes_filter() if self.isolated else None
         request = {"module": self.module_name, "cpu_seconds": self.limits.cpu_seconds, "seccomp": program.hex() if program else None}
-        self.zygote.send(json.dumps(request).encode())
-        self.zygote.send(self.source.encode())
-        status = self._status(self.zygote.receive(self.limits.startup_seconds, "importing the submission"), "importing the submission")
-        self.load_error = status.get("error") if isinstance(status.get("error"), str) else None
-        if self.load_error is not None or status.get("ready") is not True:
-            self.load_error = self.load_error or "the submission could not be loaded"
-            self._await_exit()
+        doing = "importing the submission"
+        status = _json(self._exchange([json.dumps(request).encode(), self.source.encode()], self.limits.startup_seconds, doing))
+        if not isinstance(status, dict) or status.get("ready") is not True:
+            error = status.get("error") if isinstance(status, dict) else None
+            self.load_error = error[:2000] if isinstance(error, str) else "the submission could not be loaded"
+            self.end()
 
-    def _status(self, parts: list[bytes], doing: str) -> dict:
+    def _exchange(self, parts: list[bytes], timeout: float, doing: str) -> list[bytes]:
+        """Send a request to the child and read its reply. On any failure the child is ended
+        (the zygote kills and reaps it) and the failure says why."""
+        deadline = time.monotonic() + timeout
         try:
-            status = json.loads(parts[0]) if len(parts) == 1 else None
-        except ValueError:
-            status = None
-        if not isinstance(status, dict):
-            raise SandboxCrashed("the sandboxed process sent a malformed reply")
-        if "child_exit" in status:
-            raise ChildExited(_exit_reason(int(status["child_exit"]), doing))
-        return status
-
-    def _await_exit(self) -> None:
-        try:
-            parts = self.zygote.receive(self.limits.startup_seconds, "ending the submission")
-            if "child_exit" not in json.loads(parts[0]):
-                raise SandboxCrashed("unexpected reply")
-        except (SandboxFailure, ValueError):
-            self.zygote.kill()
+            frames.write(self.channel, parts, deadline)
+            return frames.read(self.channel, deadline, max_parts=3 * 4096, max_bytes=(self.limits.frame_mb << 20) + (1 << 20))
+        except frames.FrameTimeout:
+            self.end()
+            raise SandboxTimeout(f"{doing} took longer than its time limit") from None
+        except frames.FrameClosed:
+            status = self.end()
+            if status is None:
+                raise SandboxCrashed(f"the sandbox exited during {doing}") from None
+            raise ChildExited(_exit_reason(status, doing)) from None
+        except frames.FrameTooLarge:
+            self.end()
+            raise SandboxCrashed(f"the reply of {doing} is larger than {self.limits.frame_mb} MB") from None
+        except frames.FrameError:
+            self.end()
+            raise SandboxCrashed(f"the reply of {doing} is malformed") from None
 
     def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float) -> list[Outcome]:
         header = {"function": function, "device": device, "autograd": autograd, "seeds": [c.seed for c in calls]}
-        self.zygote.send(json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls))
-        doing = f"{function}()"
-        parts = self.zygote.receive(timeout, doing)
+        parts = self._exchange([json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)], timeout, f"{function}()")
         if len(parts) != 3 * len(calls):
-            self._status(parts, doing)
-            raise SandboxCrashed("the sandboxed process sent a malformed reply")
+            raise wire.WireError("the sandboxed process sent a malformed reply")
         limits = wire.Limits(max_payload_bytes=self.limits.frame_mb << 20)
         outcomes = []
         for meta, output, inputs in zip(parts[0::3], parts[1::3], parts[2::3], strict=True):
-            status = json.loads(meta)
+            status = _json([meta])
             error = status.get("error") if isinstance(status, dict) else 0
             if error is not None and not isinstance(error, str):
                 raise wire.WireError("malformed reply")
@@ -319,15 +327,20 @@ class Sandbox:
             outcomes.append(outcome_from_frames(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True))
         return outcomes
 
-    def end(self) -> None:
-        if self.alive and self.load_error is None:
-            try:
-                self.zygote.send(json.dumps({"op": "end"}).encode())
-            except SandboxFailure:
-                return
-            self._await_exit()
+    def end(self) -> int | None:
+        """Hang up on the child and have the zygote kill and reap it; its wait status, or None
+        when the zygote itself failed (it is then killed too)."""
+        if self.channel is None:
+            return None
+        os.close(self.channel)
+        self.channel = None
+        try:
+            return self.zygote.reap()
+        except SandboxFailure:
+            return None
 
     def kill(self) -> None:
+        self.end()
         if self.zygote is not None:
             self.zygote.kill()
 
@@ -352,17 +365,24 @@ class SandboxRunner:
     """A `kit.harness.Runner` over a sandbox: a time-out or crash fails the current check at
     once (no shrinking) and the next request starts a fresh process for the submission."""
 
+    MAX_ZYGOTE_RESTARTS = 3  # each costs seconds; a submission that keeps breaking the zygote loses the rest
+
     def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True):
         self.module_name, self.source = module_name, source
         self.limits, self.isolated = limits, isolated
         self.sandbox: Sandbox | None = None
         self.deadline = float("inf")
-        self.restarts = 0
+        self.first_zygote: int | None = None  # the zygote's start count when this submission began
 
     def start(self) -> str | None:
         """Start the submission's process; return its load error, if any."""
         self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated)
         try:
+            zygote = shared_zygote(self.limits, self.isolated)  # started again if the last one died
+            self.first_zygote = zygote.starts if self.first_zygote is None else self.first_zygote
+            if zygote.starts - self.first_zygote > self.MAX_ZYGOTE_RESTARTS:
+                self.sandbox = None
+                return "the submission's sandbox crashed too often; its remaining tests were not run"
             self.sandbox.start()
         except SandboxFailure as failure:
             self.sandbox.kill()
@@ -382,17 +402,13 @@ class SandboxRunner:
         if remaining <= 0:
             raise Abort("took longer than its time limit")
         if self.sandbox is None or self.sandbox.load_error is not None or not self.sandbox.alive:
-            self.restarts += 1
             error = self.start()
             if error is not None:
                 raise Abort(error)
         try:
             return self.sandbox.batch(function, calls, device, autograd, remaining)
-        except ChildExited as failure:
-            self.sandbox = None  # the child is gone; the zygote forks a new one on the next request
-            raise Abort(str(failure)) from None
         except (SandboxFailure, wire.WireError, ValueError) as failure:
-            self.sandbox.kill()  # a hang or a garbled stream: the whole zygote goes
+            self.sandbox.end()  # the child goes (the zygote too, if it misbehaved); the next request forks a new one
             self.sandbox = None
             raise Abort(str(failure)) from None
 

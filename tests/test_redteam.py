@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from redteam.catalogue import ALL, CASES, HONEST_MARKER, ORPHAN_HOLE, PORT, SECRET_ENV, Case, render_docs
+import torch
+from redteam.catalogue import ALL, CASES, HONEST_MARKER, PORT, SECRET_ENV, Case, render_docs
 
 from autograder import sandbox
 from autograder.config import Config, GraderSettings, LimitSettings
 from autograder.grade import Job, grade_all
+from kit.calls import Call
 from kit.catalog import ROOT, SOLUTIONS, load_assignment
+from kit.harness import Abort
 
 CASES_DIR = Path(__file__).parent / "redteam" / "cases"
 CONFIG = Config(grader=GraderSettings(examples=5, hidden_examples=5), limits=LimitSettings(test_seconds=3))
@@ -244,7 +247,6 @@ def test_honest_students_in_the_batch_keep_full_marks(graded):
         assert graded.results[case.name]["score"] == pytest.approx(sum(MAXIMUM.values())), case.name
 
 
-@pytest.mark.xfail(strict=True, reason="replies the grader fails on (the s_crash_* cases) end as internal errors without a result")
 def test_sequence_run_finishes_and_grades_everyone(graded):
     assert graded.errors["sequence"] is None, repr(graded.errors["sequence"])
 
@@ -344,13 +346,31 @@ def test_docs_are_generated_from_the_catalogue():
 # ---------------------------------------------------------------- below the grader
 
 
-@pytest.mark.xfail(strict=True, reason=ORPHAN_HOLE)
-def test_killing_the_zygote_at_import_is_noticed():
+def test_a_child_cannot_kill_its_zygote():
+    """The zygote is the sandbox's PID 1, which ignores its children's signals (and whose death would end them all)."""
     source = "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n" + (SOLUTIONS / "softmax.py").read_text()
-    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=3))
+    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=10))
     try:
-        error = runner.start()
-        assert error is not None, "the submission was reported as started although its sandbox is dead"
+        assert runner.start() is None
+        zygote = runner.sandbox.zygote
+        starts = zygote.starts
+        outcome = runner.run("softmax", Call((torch.zeros(2, 3),), {}, seed=0), "cpu")
+        assert outcome.error is None and torch.equal(outcome.output, torch.full((2, 3), 1 / 3))
+        assert zygote.alive and zygote.starts == starts
     finally:
-        if runner.sandbox is not None:
-            runner.sandbox.kill()
+        runner.close()
+
+
+def test_a_hung_child_is_killed_and_the_zygote_kept():
+    """A time-out costs the child, not the zygote: the next check forks a new one in milliseconds."""
+    source = (SOLUTIONS / "softmax.py").read_text() + "\n\ndef spin(x):\n    while True:\n        pass\n"
+    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=1))
+    try:
+        assert runner.start() is None
+        zygote, starts = runner.sandbox.zygote, runner.sandbox.zygote.starts
+        with pytest.raises(Abort, match="time limit"):
+            runner.run("spin", Call((torch.zeros(1),), {}, seed=0), "cpu")
+        assert runner.run("softmax", Call((torch.zeros(1, 2),), {}, seed=0), "cpu").error is None
+        assert zygote.alive and zygote.starts == starts
+    finally:
+        runner.close()

@@ -134,14 +134,10 @@ HOSTILE = [
              WIRE + "; it reads the storage through the unbound torch.Tensor methods", ("softmax",),
              loses=("softmax",), failed=(MATCHES["softmax"],)),
     _hostile("h_nan_output", "softmax() returns NaN everywhere, which slips through every <, > and != comparison.",
-             PARENT + ": non-finite output where the reference is finite fails", ("softmax",), loses=("softmax",),
+             PARENT + ": an output that is nan/inf where the reference's is finite fails the check, whatever it compares "
+             "(kit.harness.Trial), so NaN cannot pass a check that compares the student with the student", ("softmax",), loses=("softmax",),
              failed=(MATCHES["softmax"], "softmax: outputs lie in [0, 1] and sum to 1 along dim",
-                     "softmax: is finite for logits of +-1e4", "softmax: is invariant to adding a constant along dim"),
-             hole="A NaN softmax passes 'is invariant to adding a constant along dim': shift_invariant compares the "
-                  "student's output with the student's own output through assert_close(..., equal_nan=True), so NaN == NaN. "
-                  "Fix (assignments/02/test_softmax.py or kit/harness.py): in checks that compare the student with "
-                  "themselves, fail on any non-finite value where the reference (t.expected) is finite, or call "
-                  "assert_close with equal_nan=False."),
+                     "softmax: is finite for logits of +-1e4", "softmax: is invariant to adding a constant along dim")),
     # ---------------------------------------------------------------- secrets
     _hostile("h_read_solutions",
              "Looks for the reference solutions and grader.toml: import, host paths from /proc/1/cmdline, a walk of the visible filesystem.",
@@ -158,7 +154,9 @@ HOSTILE = [
              messages=("PROBE nothing",), absent=(SECRET_ENV[1],)),
     _hostile("h_import_solutions",
              "Tries to import the reference solution (directly, through pip's editable-install finder, through kit.catalog) and return its answers.",
-             SANDBOX + "; python -I -S: no .pth files, no editable-install hooks", ("softmax",), messages=("PROBE nothing",)),
+             STATIC + " (runpy); behind it, " + SANDBOX + "; python -I -S: no .pth files, no editable-install hooks "
+             "(tests/test_static.py runs it there)", ("softmax",),
+             messages=("softmax() uses dynamic look-up (runpy)",), where="output"),
     _hostile("h_stack_and_gc",
              "softmax() walks the caller's stack frames and the garbage collector for expected values or reference functions.",
              PARENT + ": the sandboxed process never holds a reference value", ("softmax",), messages=("PROBE nothing",)),
@@ -166,14 +164,8 @@ HOSTILE = [
              SANDBOX + ": empty network namespace", ("accuracy",), messages=("PROBE tcp-127.0.0.1:",),
              absent=("CONNECTED", "RESOLVED")),
     _hostile("h_hidden_inputs_leak", "softmax() records the hidden tests' inputs; accuracy() puts them into its public feedback.",
-             "(none yet)", ("accuracy",), spies=("softmax",), absent=("e+30",),
-             hole="Hidden-test inputs leak: one sandboxed process answers every check of a submission, in the order "
-                  "softmax's checks (hidden ones included), then log_softmax's, ..., then accuracy's; public checks show the "
-                  "student their error message and failing input, so a later public check can print what an earlier hidden "
-                  "check sent (here the 1e30 logits). The inputs are drawn from grader.toml's seed, so they are the same for "
-                  "every student and every run. Fix (autograder/grade.py): run every public check of every function first, "
-                  "then close the runner and run all hidden checks in a fresh process, after which nothing is shown but "
-                  "pass/fail."),
+             "grading order (autograder/grade.py): every public check of every function runs first, then the hidden ones "
+             "in a fresh process, whose feedback is pass or fail only", ("accuracy",), spies=("softmax",), absent=("e+30",)),
     # ---------------------------------------------------------------- processes, memory, disk
     _hostile("h_fork_bomb", "cross_entropy() forks in a loop, spawns a shell, posix_spawn, os.system and multiprocessing.",
              "seccomp filter in the child: fork, vfork, clone of a process and clone3 fail", ("cross_entropy",),
@@ -187,22 +179,17 @@ HOSTILE = [
              messages=("softmax.py failed to import: MemoryError",), where="output"),
     _hostile("h_disk_bomb",
              "softmax() fills /tmp, /dev/shm, / and /grader with 16 MB files (up to 192 MB each) and reports what fitted.",
-             "RLIMIT_FSIZE per file, 64 MB tmpfs at /tmp", ("softmax",), messages=("over-limit:none",),
-             hole="Only /tmp is a size-limited tmpfs (scratch_mb). The sandbox's root (/, bubblewrap's tmpfs), /grader "
-                  "(a directory in it) and /dev/shm (in bubblewrap's /dev tmpfs) are writable and limited only by the host's "
-                  "RAM (half of it, per tmpfs); RLIMIT_AS does not count tmpfs pages, and / is never wiped while the zygote "
-                  "lives. Fix (autograder/sandbox.py): add `--remount-ro /` after the binds (keeps /tmp and /dev writable) "
-                  "and `--size <scratch> --tmpfs /dev/shm` after `--dev /dev`."),
+             "RLIMIT_FSIZE per file; / and /dev are read-only, /tmp and /dev/shm are tmpfs of scratch_mb each", ("softmax",), messages=("over-limit:none",)),
     _hostile("h_shadow_modules",
              "Writes torch.py, numpy.py, sitecustomize.py, json.py and resource.py into its working directory, /tmp and HOME.",
              "python -I -S: neither the working directory nor /tmp is on sys.path; torch is imported before the fork",
              (), full=ALL),
     _hostile("h_kill_parent_import", "Kills its parent process (the sandbox's zygote) with SIGKILL while being imported.",
-             "grader notices the dead sandbox, fails the submission with the reason and starts a new zygote", ALL, full=(),
-             messages=("could not be started: the sandbox exited during importing the submission",), where="output"),
+             "the zygote is the sandbox's PID 1, which ignores its children's signals; the child's exit fails the import", ALL, full=(),
+             messages=("could not be started: the submission's process exited during importing the submission",), where="output"),
     _hostile("h_kill_everything_import", "Runs kill -1 (SIGKILL to every process it may signal) while being imported.",
-             "own PID namespace: kill -1 reaches the sandbox only; the grader restarts it", ALL, full=(),
-             messages=("could not be started: the sandbox exited during importing the submission",), where="output"),
+             "own PID namespace: kill -1 reaches the sandbox only, where PID 1 (the zygote) ignores it", ALL, full=(),
+             messages=("softmax.py failed to import: ProcessLookupError",), where="output"),
     # ---------------------------------------------------------------- inputs, caches, frames
     _hostile("h_mutate_inputs",
              "cross_entropy() wipes its inputs after computing; accuracy() sets target to the argmax so a late reference would say 1.0.",
@@ -216,7 +203,7 @@ HOSTILE = [
              WIRE + ": 256 MB payload, 1 MB header; RLIMIT_AS", ("accuracy",), messages=("accuracy() the result is too large",)),
     _hostile("h_oversized_frame",
              "accuracy() returns a 100 MB tensor: within the sandbox's encoder limit, over the grader's per-reply cap.",
-             "grader reads at most frame_mb (64 MB) per reply, then kills the sandbox", ("accuracy",),
+             "grader reads at most frame_mb (64 MB) per reply, then has the zygote kill the child", ("accuracy",),
              messages=("the reply of accuracy() is larger than 64 MB",)),
     _hostile("h_deep_nesting", "softmax() returns its answer wrapped in 100 nested lists.", WIRE, ("softmax",),
              messages=("softmax() the result is nested too deeply",)),
@@ -253,65 +240,36 @@ HOSTILE = [
     _hostile("h_forbidden_attrgetter", "softmax() fetches torch.softmax with operator.attrgetter and a computed name.", STATIC,
              ("softmax",), messages=("softmax() uses dynamic look-up (operator.attrgetter)",), where="output"),
     _hostile("h_forbidden_softmin", "softmax() is F.softmin(-X): softmax under a name the forbidden list does not have.",
-             STATIC + " (by name only)", ("softmax",),
-             hole="Semantic equivalents of a forbidden routine pass the name-based check: F.softmin(-X) is softmax; "
-                  "likewise torch.logcumsumexp(X, d)[..., -1] is logsumexp and torch.distributions.Categorical(logits=X).probs "
-                  "is softmax. Fix (assignments/02/test_softmax.py): add torch.nn.functional.softmin, torch.nn.Softmin, "
-                  "torch.logcumsumexp, torch.Tensor.logcumsumexp and torch.distributions to ASSIGNMENT.forbidden."),
+             STATIC + ": softmin, logcumsumexp and torch.distributions are on 02's forbidden list", ("softmax",),
+             messages=("softmax() uses torch.nn.functional.softmin",), where="output"),
     _hostile("h_forbidden_written_module",
              "softmax() writes a helper module that imports torch.softmax and imports it: code the static check never reads.",
-             STATIC + " (reads the submitted source only)", ("softmax",),
-             hole="The static check reads only the submitted file; code written at run time (a helper module put on "
-                  "sys.path, runpy, pydoc.locate('torch.softmax'), inspect.getmembers(torch)) is never checked. Fix: also "
-                  "check at run time in the sandbox, e.g. before loading the submission the child replaces the forbidden "
-                  "routines (torch.softmax, torch.ops.aten._softmax, ...) with wrappers that record a use, and the grader "
-                  "zeroes a function whose calls recorded one (the student controls that process, so this is a deterrent, "
-                  "not proof); or refuse imports from outside the runtime's directories with a meta-path hook installed "
-                  "before the submission loads."),
+             STATIC + ": an import of a module outside the standard library and the course's packages, and a change to "
+             "sys.path, is flagged", ("softmax",),
+             messages=("softmax() uses dynamic import (changes sys.path), import of _helper_module",), where="output"),
 ]
 
 SEQUENCE = [
     # ---------------------------------------------------------------- replies that crash the grader
     Case("s_crash_deep_json_frame", "hostile",
-         "Replaces the sandbox's encoder so that accuracy()'s reply is a JSON list nested 100000 deep.", WIRE,
-         zero=("accuracy",), full=rest("accuracy"), file="s_crash_deep_json_frame.py", run="sequence",
-         hole="The grader fails on it: json.loads raises RecursionError (a RuntimeError) inside kit.wire.decode, which only "
-              "turns ValueError/KeyError/TypeError into WireError; SandboxRunner.run_batch catches SandboxFailure, WireError "
-              "and ValueError, so it escapes grade_submission. grade_all reports it as an internal error: the student gets "
-              "no results.json (no points for the honest functions, no reason), the CLI exits 1, and every later run "
-              "retries and fails again. Fix: kit/wire.decode turns any exception into WireError (and bounds nesting before "
-              "json.loads, e.g. by counting '[' and '{'); defence in depth in autograder/grade.py: an exception while "
-              "running one check fails that check ('the grader could not read the reply') instead of the submission."),
+         "Replaces the sandbox's encoder so that accuracy()'s reply is a JSON list nested 100000 deep.",
+         WIRE + ": nesting bounded before json.loads; decode raises WireError and nothing else",
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_deep_json_frame.py", run="sequence"),
     Case("s_crash_meta_shape_frame", "hostile",
-         "Replaces the sandbox's encoder so that accuracy()'s reply is a meta tensor of 2**78 elements.", WIRE,
-         zero=("accuracy",), full=rest("accuracy"), file="s_crash_meta_shape_frame.py", run="sequence",
-         hole="The grader fails on it: kit.wire._rebuild_tensor checks each dimension (< 2**40) but not their product, and "
-              "torch.empty(shape, device='meta') raises RuntimeError ('Storage size calculation overflowed'), which "
-              "escapes as above (internal error, no results.json). Fix (kit/wire.py): refuse math.prod(shape) >= 2**40 for every device before building the "
-              "tensor, plus the catch-all in decode and in grade.py described for s_crash_deep_json_frame."),
+         "Replaces the sandbox's encoder so that accuracy()'s reply is a meta tensor of 2**78 elements.",
+         WIRE + ": at most 2**40 elements per tensor, on every device",
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_meta_shape_frame.py", run="sequence"),
     Case("s_crash_inputs_frame", "hostile",
-         "Replaces the sandbox's encoder so that accuracy()'s inputs-after frame is the number 5.", WIRE,
-         zero=("accuracy",), full=rest("accuracy"), file="s_crash_inputs_frame.py", run="sequence",
-         hole="The grader fails on it: kit.harness.outcome_from_frames unpacks the decoded inputs as (args, kwargs) and calls "
-              "dict(kwargs) without checking their types; the TypeError escapes SandboxRunner.run_batch (internal error, "
-              "no results.json). Fix "
-              "(kit/harness.py or autograder/sandbox.py): validate that the inputs frame is a (list|tuple, dict) pair and "
-              "raise WireError otherwise; catch-all in grade.py as above."),
+         "Replaces the sandbox's encoder so that accuracy()'s inputs-after frame is the number 5.",
+         WIRE + ": the inputs frame must be (args, kwargs) (kit.harness.outcome_from_frames)",
+         zero=("accuracy",), full=rest("accuracy"), file="s_crash_inputs_frame.py", run="sequence"),
     Case("s_crash_forged_status", "hostile",
-         "Sends a forged {'child_exit': null} status on the sandbox's reply pipe while being imported.",
-         "grader validates every status reply", zero=ALL, file="s_crash_forged_status.py", run="sequence",
-         messages=("could not be started",), where="output",
-         hole="The grader fails on it: Sandbox._status calls int(status['child_exit']) on whatever the sandbox sent; int(None) "
-              "raises TypeError, which SandboxRunner.start does not catch (it catches SandboxFailure), so grade_submission "
-              "raises before its try/finally (internal error, no results.json), the runner is never closed and the "
-              "child's real 'ready' reply stays in the "
-              "pipe for the NEXT student in that worker (see s_victim_after_forged_status). Fix (autograder/sandbox.py): "
-              "treat any malformed status (non-int child_exit, signal numbers signal.Signals does not know) as "
-              "SandboxCrashed and kill the zygote; in grade.py close/kill the runner in every path."),
+         "Forges the grader's protocol on every socket it holds while being imported: a 'ready', then a {'child_exit': null} status.",
+         "a socket per child: it can only garble its own replies, which the grader validates (the zygote's status "
+         "comes on a control socket the child never holds)", zero=ALL, file="s_crash_forged_status.py", run="sequence",
+         messages=("malformed reply",)),
     Case("s_victim_after_forged_status", "honest", "An honest student graded right after s_crash_forged_status, in the same worker.",
-         "-", full=ALL, make="honest", run="sequence",
-         hole="Reads the stale 'ready' the previous student's process left in the pipe: 'the sandboxed process sent a "
-              "malformed reply' on its first check (see s_crash_forged_status for the fix)."),
+         "-", full=ALL, make="honest", run="sequence"),
     # ---------------------------------------------------------------- leftovers for the next student
     Case("s_plant_scratch", "hostile", "Leaves answers.txt and a torch.py in /tmp, /tmp/work, /dev/shm and HOME for the next student.",
          "zygote wipes /tmp and /dev/shm after every child; torch is already imported", full=ALL, file="s_plant_scratch.py",
@@ -327,62 +285,32 @@ SEQUENCE = [
          file="s_heartbeat_check.py", run="sequence"),
     Case("s_plant_protected", "hostile",
          "Leaves answers in chmod 555 folders in /tmp and /dev/shm and in / itself, for the next student.",
-         "(none yet)", full=ALL, file="s_plant_protected.py", run="sequence"),
-    Case("s_seek_protected", "hostile", "The next student: reads what s_plant_protected left.", "(none yet)",
-         zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",), file="s_seek_protected.py", run="sequence",
-         hole="Files survive from one student to the next: the zygote's wipe() uses shutil.rmtree(ignore_errors=True), "
-              "which cannot delete inside a folder the previous student made read-only (chmod 555; with all capabilities "
-              "dropped, DAC applies even to uid 0), and the sandbox root / is a writable tmpfs that is never wiped. Fix: "
-              "autograder/child.py's wipe() chmods every directory u+rwx before deleting (os.walk top-down; the zygote owns "
-              "the files) and reports whether /tmp and /dev/shm are empty afterwards, the grader restarting the zygote when "
-              "they are not; and autograder/sandbox.py remounts / read-only (`--remount-ro /`)."),
+         "/ is read-only; the wipe opens every folder up before deleting, and a scratch space left unclean restarts the zygote", full=ALL, file="s_plant_protected.py", run="sequence"),
+    Case("s_seek_protected", "hostile", "The next student: reads what s_plant_protected left.", "as s_plant_protected",
+         zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",), file="s_seek_protected.py", run="sequence"),
     Case("s_stderr_plant", "hostile",
          "Writes a note into the sandbox's stderr (/proc/1/fd/2), which the grader quotes when a sandbox dies.",
-         "(none yet)", full=ALL, file="s_stderr_plant.py", run="sequence"),
+         "PID 1 is the zygote, not dumpable, its stderr /dev/null; bubblewrap's stderr is quoted only before any student code ran", full=ALL, file="s_stderr_plant.py", run="sequence"),
     Case("s_stderr_reader", "hostile",
          "The next student: kills the sandbox at import, so that its own result quotes the sandbox's stderr.",
-         "grader notices the dead sandbox and fails the submission", zero=ALL, messages=("could not be started",), where="output",
-         absent=("REDTEAM-STDERR-NOTE",), file="s_stderr_reader.py", run="sequence",
-         hole="A channel between students: bubblewrap's stderr is one temporary file per zygote, writable from inside "
-              "through /proc/1/fd/2, and Zygote._death_reason quotes its last line in the result of whichever student is "
-              "graded when the zygote dies. Fix (autograder/sandbox.py): do not quote the sandbox's stderr in student "
-              "results (log it for the instructor), or truncate it when each submission starts."),
+         "the zygote ignores the kill; the child's exit fails the import, quoting nothing but its exit status", zero=ALL, messages=("could not be started",), where="output",
+         absent=("REDTEAM-STDERR-NOTE",), file="s_stderr_reader.py", run="sequence"),
     Case("s_plant_grader_module", "hostile", "Writes resource.py into /grader (sys.path[0] of every later sandboxed process).",
-         "(none yet)", full=ALL, file="s_plant_grader_module.py", run="sequence"),
+         "/ (and /grader in it) is remounted read-only; the zygote imports everything children need before the first fork", full=ALL, file="s_plant_grader_module.py", run="sequence"),
     Case("s_victim_after_grader_plant", "honest", "An honest student graded right after s_plant_grader_module, in the same worker.",
-         "-", full=ALL, make="honest", run="sequence",
-         hole="Another student's code runs in this student's process: /grader is a directory in bubblewrap's writable "
-              "root tmpfs, it is sys.path[0] of the zygote, and serve_submission imports `resource` in every child before "
-              "installing the seccomp filter, so a planted /grader/resource.py runs first (here it raises, and the honest "
-              "student gets 0; it could as well report full marks or read the source). Fix (autograder/sandbox.py): "
-              "`--remount-ro /` after setting up the binds; and autograder/child.py imports everything it needs "
-              "(resource) in the zygote, before the first fork."),
+         "-", full=ALL, make="honest", run="sequence"),
     Case("s_zygote_memory_write", "hostile",
          "Rewrites the zygote's memory through /proc/PPID/mem so that later children skip the seccomp filter.",
-         "(none yet)", full=ALL, file="s_zygote_memory_write.py", run="sequence"),
+         "the zygote is not dumpable (no /proc/<zygote>/mem for a capability-less child); ptrace and process_vm_* are refused by seccomp", full=ALL, file="s_zygote_memory_write.py", run="sequence"),
     Case("s_fork_probe", "hostile", "The next student: tries to fork.", "seccomp filter in the child", zero=("accuracy",),
          full=rest("accuracy"), messages=("fork:PermissionError",), absent=("ALLOWED",), file="s_fork_probe.py",
-         run="sequence",
-         hole="A child can write its parent's memory: the zygote is dumpable and runs as the same uid, there is no Yama "
-              "ptrace restriction here, and the seccomp filter does not cover ptrace or /proc/PID/mem, so "
-              "/proc/<zygote>/mem opens read-write and the submission patched forbid_new_processes into a no-op for every "
-              "later child of that worker (fork then works: no seccomp). Fix (autograder/child.py): "
-              "prctl(PR_SET_DUMPABLE, 0) in the zygote before the first fork (children inherit it; with capabilities "
-              "dropped nobody in the sandbox may then open /proc/<zygote>/mem or ptrace it), and add ptrace, "
-              "process_vm_readv and process_vm_writev to the seccomp filter."),
+         run="sequence"),
     Case("s_hijack_protocol", "hostile",
-         "Takes over the sandbox's request loop and, after its own grading, answers for the next students.",
-         "(none yet)", full=ALL, file="s_hijack_protocol.py", run="sequence"),
+         "Looks for the zygote's control socket (its number in __main__, /proc/1/fd, its parent's fds) to answer for the next students.",
+         "a socket per child, passed by SCM_RIGHTS; the child closes every other descriptor before student code runs, "
+         "the zygote is not dumpable, and sockets cannot be reopened through /proc", full=ALL, file="s_hijack_protocol.py", run="sequence"),
     Case("s_victim_after_hijack", "honest", "An honest student graded right after s_hijack_protocol, in the same worker.",
-         "-", full=ALL, make="honest", run="sequence",
-         hole="One student's process grades the next students: the child inherits the zygote's request and reply pipes "
-              "(and child.py's receive/send as module globals), so a submission can answer the grader's 'end' with a "
-              "forged {'child_exit': 0} and keep the pipes; the zygote is blocked in waitpid, and every later submission "
-              "of that worker is read and answered by the hijacker (here: 'HIJACKED', 0 points; it could as well give "
-              "full marks or keep the sources). Fix (autograder/child.py + sandbox.py): never give the child the "
-              "zygote's control pipes: per submission, the parent sends a fresh socketpair end to the zygote over a unix "
-              "socket (SCM_RIGHTS), the child gets only that, closes every other fd, and the zygote, not the child, ends "
-              "a submission by SIGKILLing it and reaping it before it answers child_exit."),
+         "-", full=ALL, make="honest", run="sequence"),
 ]
 
 BROKEN = [
@@ -504,29 +432,19 @@ fails now and will XPASS, which fails the run, once the weakness is fixed: then 
 | layer | where | what it does |
 |---|---|---|
 | staging | `autograder/submissions.py` | reads only `<module>.py` (or the notebook), refuses symlinks, non-regular files, files over `submission_kb`, non-UTF-8 and unparsable code, with a message |
-| static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up |
-| sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible |
-| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process or clone3 in the child |
+| static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up; imports of code it cannot read (modules outside the standard library and the course's packages, changes to `sys.path`) |
+| sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible; `/` and `/dev` read-only |
+| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child |
 | rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |
-| wall clock | `autograder/sandbox.py` | a deadline per check; past it the whole sandbox is SIGKILLed and a new zygote started |
+| wall clock | `autograder/sandbox.py` | a deadline per check; past it the zygote SIGKILLs the child (the zygote itself, and a fresh one started, if it does not answer) |
 | wire validation | `kit/wire.py` | only plain tensors, numbers, strings, lists, tuples and str-keyed dicts cross; sizes, depth and shapes checked at both ends; the grader caps a reply at `frame_mb` |
-| parent-side comparison | `kit/harness.py`, `kit/checks.py` | references are computed in the grader, on its own copy of the inputs, and compared there |
-| fresh process | `autograder/child.py` | one forked child per submission; scratch space wiped after it |
+| parent-side comparison | `kit/harness.py`, `kit/checks.py` | references are computed in the grader, on its own copy of the inputs, and compared there; an output that is nan/inf where the reference's is finite fails |
+| grading order | `autograder/grade.py` | every public check before any hidden one, the hidden ones in a fresh process; an error the grader did not expect fails one check, not the submission |
+| fresh process | `autograder/child.py` | one forked child per submission with its own socket; the zygote (PID 1, not dumpable) kills and reaps it, then wipes the scratch space, restarting if anything is left |
 
 ## Cases
 
 """
-
-ORPHAN_HOLE = (
-    "A submission that kills its zygote while being imported is reported as started and keeps answering: the child "
-    "is orphaned to bubblewrap's init (pid 1 of the sandbox), which waits for every process, so the child keeps the "
-    "inherited pipes and serves requests until the outer bwrap notices and the sandbox is torn down. Graded end to end "
-    "this costs a zygote restart (about 6 s here) per check, minutes per submission, and a racy partial score "
-    "(h_kill_parent_import avoids this by exiting right after the kill). Fix (autograder/child.py): "
-    "prctl(PR_SET_PDEATHSIG, SIGKILL) in the child right after the fork (and exit if getppid() already changed), or "
-    "run bwrap with --as-pid-1 so that the zygote is pid 1, which nothing inside the sandbox may kill."
-)
-
 
 def markdown_table() -> str:
     """docs/redteam.md's table: every case, what it tries, what stops it, and its status."""
@@ -540,7 +458,6 @@ def markdown_table() -> str:
 
 def render_docs() -> str:
     holes = [f"### {case.name}\n\n{case.hole}\n" for case in CASES if case.hole]
-    holes.append(f"### killing the zygote at import (test_killing_the_zygote_at_import_is_noticed)\n\n{ORPHAN_HOLE}\n")
     return DOC_INTRO + markdown_table() + "\n## Holes\n\n" + "\n".join(holes)
 
 

