@@ -1,11 +1,16 @@
-"""A seccomp filter that lets the sandbox start threads but never new processes, nor reach into others.
+"""A seccomp filter for the submission's process: threads yes; new processes, and any reach
+into the zygote that the next student would inherit, no.
 
 As root, RLIMIT_NPROC is not enforced, so a fork bomb would exhaust the machine's process
 table and starve every other sandbox. Refusing fork, vfork, clone without CLONE_THREAD and
 clone3 (glibc then falls back to clone) stops fork bombs, daemons and subprocesses at the
-source, while torch and Python may still use threads (bounded by RLIMIT_AS). Refusing ptrace
-and process_vm_readv/writev keeps a child out of the zygote's memory (which the zygote also
-guards by being non-dumpable).
+source, while torch and Python may still use threads (bounded by RLIMIT_AS).
+
+The child runs as the zygote's uid, so without more it could also change the zygote, and
+with it every later child: its memory (ptrace, process_vm_*, pidfd_getfd; the zygote is also
+non-dumpable), its limits (prlimit64), its priority and CPUs (setpriority, sched_*,
+ioprio_set), or leave System V / POSIX IPC objects in the sandbox's shared IPC namespace.
+Those calls are refused, or allowed only on the calling process itself (pid 0).
 """
 
 from __future__ import annotations
@@ -19,16 +24,25 @@ import struct
 LD_W_ABS, JEQ_K, JSET_K, RET_K = 0x20, 0x15, 0x45, 0x06
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
 CLONE_THREAD = 0x00010000
+SYSCALL_NR, ARCH, ARG0_LOW = 0, 4, 16  # offsets in struct seccomp_data (little-endian)
+
+REFUSED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise",
+           "setpriority", "ioprio_set", "shmget", "semget", "msgget", "mq_open")
+SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")  # pid 0 only
 ARCHES = {  # machine: (AUDIT_ARCH, {name: number}); a syscall the architecture lacks is left out
-    "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
-                            "clone": 56, "clone3": 435}),
-    "aarch64": (0xC00000B7, {"ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "clone": 220, "clone3": 435}),
+    "x86_64": (0xC000003E, {
+        "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "ptrace": 101, "process_vm_readv": 310,
+        "process_vm_writev": 311, "pidfd_getfd": 438, "process_madvise": 440, "setpriority": 141, "ioprio_set": 251,
+        "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240, "prlimit64": 302, "sched_setaffinity": 203,
+        "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314,
+    }),
+    "aarch64": (0xC00000B7, {
+        "clone": 220, "clone3": 435, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
+        "pidfd_getfd": 438, "process_madvise": 440, "setpriority": 140, "ioprio_set": 30, "shmget": 194,
+        "semget": 190, "msgget": 186, "mq_open": 180, "prlimit64": 261, "sched_setaffinity": 122,
+        "sched_setscheduler": 119, "sched_setparam": 118, "sched_setattr": 274,
+    }),
 }
-REFUSED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev")
-
-
-def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
-    return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
 def no_new_processes_filter(machine: str | None = None) -> bytes | None:
@@ -37,32 +51,43 @@ def no_new_processes_filter(machine: str | None = None) -> bytes | None:
     if table is None:
         return None
     arch, numbers = table
-    refused = [numbers[name] for name in REFUSED if name in numbers]
-    checks = len(refused) + 2  # after the syscall load: one JEQ per refused call, clone3, clone; then what they jump to
-    eperm, enosys, clone_flags = checks + 1, checks + 2, checks + 3
+    allow, eperm, enosys = RET_ALLOW, RET_ERRNO | errno.EPERM, RET_ERRNO | errno.ENOSYS
+    # (code, jump-if-true label, jump-if-false label, k); labels name the "ret" and "check" blocks below
+    code: list[tuple] = [("ld", ARCH), ("jeq", arch, None, "enosys"), ("ld", SYSCALL_NR)]
+    code += [("jeq", numbers[name], "eperm", None) for name in REFUSED if name in numbers]
+    code += [("jeq", numbers[name], "self_only", None) for name in SELF_ONLY if name in numbers]
+    code += [("jeq", numbers["clone3"], "enosys", None), ("jeq", numbers["clone"], "clone", None), ("ret", allow)]
+    code += [("label", "self_only"), ("ld", ARG0_LOW), ("jeq", 0, "allow", "eperm")]
+    code += [("label", "clone"), ("ld", ARG0_LOW), ("jset", CLONE_THREAD, "allow", "eperm")]
+    code += [("label", "allow"), ("ret", allow), ("label", "eperm"), ("ret", eperm), ("label", "enosys"), ("ret", enosys)]
+    return _assemble(code)
 
-    def jump(at: int, target: int) -> int:
-        return target - at - 1
 
-    program = [
-        _insn(LD_W_ABS, 0, 0, 4),  # A = arch
-        _insn(JEQ_K, 1, 0, arch),
-        _insn(RET_K, 0, 0, RET_ERRNO | errno.ENOSYS),  # foreign ABI: refuse everything
-        _insn(LD_W_ABS, 0, 0, 0),  # A = syscall number
-    ]
-    body = [_insn(JEQ_K, jump(i, eperm), 0, number) for i, number in enumerate(refused)]
-    body.append(_insn(JEQ_K, jump(len(body), enosys), 0, numbers["clone3"]))
-    body.append(_insn(JEQ_K, jump(len(body), clone_flags), 0, numbers["clone"]))
-    body += [
-        _insn(RET_K, 0, 0, RET_ALLOW),  # allow
-        _insn(RET_K, 0, 0, RET_ERRNO | errno.EPERM),  # eperm: fork, vfork, ptrace, ..., clone of a process
-        _insn(RET_K, 0, 0, RET_ERRNO | errno.ENOSYS),  # enosys: clone3, so that glibc falls back to clone
-        _insn(LD_W_ABS, 0, 0, 16),  # clone_flags: A = low word of clone's flags
-        _insn(JSET_K, 0, 1, CLONE_THREAD),  # BPF jumps only forward: the two outcomes follow
-        _insn(RET_K, 0, 0, RET_ALLOW),  # clone of a thread
-        _insn(RET_K, 0, 0, RET_ERRNO | errno.EPERM),  # clone of a process
-    ]
-    return b"".join(program + body)
+def _assemble(code: list[tuple]) -> bytes:
+    """Classic BPF from a list with named jump targets (BPF jumps go forward only)."""
+    labels, at = {}, 0
+    for insn in code:
+        if insn[0] == "label":
+            labels[insn[1]] = at
+        else:
+            at += 1
+    program, at = [], 0
+    for insn in code:
+        if insn[0] == "label":
+            continue
+        op, *rest = insn
+        if op == "ld":
+            program.append(struct.pack("=HBBI", LD_W_ABS, 0, 0, rest[0]))
+        elif op == "ret":
+            program.append(struct.pack("=HBBI", RET_K, 0, 0, rest[0]))
+        else:
+            k, true, false = rest
+            offset = [0 if label is None else labels[label] - at - 1 for label in (true, false)]
+            if not all(0 <= o < 256 for o in offset):
+                raise ValueError(f"jump out of range at instruction {at}")
+            program.append(struct.pack("=HBBI", JEQ_K if op == "jeq" else JSET_K, *offset, k & 0xFFFFFFFF))
+        at += 1
+    return b"".join(program)
 
 
 def filter_fd(machine: str | None = None) -> int | None:

@@ -305,6 +305,13 @@ SEQUENCE = [
     Case("s_fork_probe", "hostile", "The next student: tries to fork.", "seccomp filter in the child", zero=("accuracy",),
          full=rest("accuracy"), messages=("fork:PermissionError",), absent=("ALLOWED",), file="s_fork_probe.py",
          run="sequence"),
+    Case("s_tamper_zygote", "hostile",
+         "Changes its parent, the zygote every later student is forked from: limits, priority, CPUs, scheduler, and an IPC segment.",
+         "seccomp: prlimit64 and sched_set* on the calling process only; setpriority, ioprio_set and SysV/POSIX IPC refused",
+         full=ALL, file="s_tamper_zygote.py", run="sequence"),
+    Case("s_tamper_probe", "hostile", "The next student: checks whether it inherited what s_tamper_zygote did to the zygote.",
+         "as s_tamper_zygote", zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",),
+         file="s_tamper_probe.py", run="sequence"),
     Case("s_hijack_protocol", "hostile",
          "Looks for the zygote's control socket (its number in __main__, /proc/1/fd, its parent's fds) to answer for the next students.",
          "a socket per child, passed by SCM_RIGHTS; the child closes every other descriptor before student code runs, "
