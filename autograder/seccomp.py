@@ -9,7 +9,8 @@ source, while torch and Python may still use threads (bounded by RLIMIT_AS).
 The child runs as the zygote's uid, so without more it could also change the zygote, and
 with it every later child: its memory (ptrace, process_vm_*, pidfd_getfd; the zygote is also
 non-dumpable), its limits (prlimit64), its priority and CPUs (setpriority, sched_*,
-ioprio_set), or leave System V / POSIX IPC objects in the sandbox's shared IPC namespace.
+ioprio_set), or leave System V / POSIX IPC objects or keys in what the next child shares
+(IPC namespace, the uid's keyring). Nor may it make namespaces of its own (unshare, setns).
 Those calls are refused, or allowed only on the calling process itself (pid 0).
 """
 
@@ -27,20 +28,23 @@ CLONE_THREAD = 0x00010000
 SYSCALL_NR, ARCH, ARG0_LOW = 0, 4, 16  # offsets in struct seccomp_data (little-endian)
 
 REFUSED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise",
-           "setpriority", "ioprio_set", "shmget", "semget", "msgget", "mq_open")
+           "setpriority", "ioprio_set", "shmget", "semget", "msgget", "mq_open", "add_key", "request_key", "keyctl",
+           "unshare", "setns")
 SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")  # pid 0 only
 ARCHES = {  # machine: (AUDIT_ARCH, {name: number}); a syscall the architecture lacks is left out
     "x86_64": (0xC000003E, {
         "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "ptrace": 101, "process_vm_readv": 310,
         "process_vm_writev": 311, "pidfd_getfd": 438, "process_madvise": 440, "setpriority": 141, "ioprio_set": 251,
         "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240, "prlimit64": 302, "sched_setaffinity": 203,
-        "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314,
+        "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314, "add_key": 248, "request_key": 249,
+        "keyctl": 250, "unshare": 272, "setns": 308,
     }),
     "aarch64": (0xC00000B7, {
         "clone": 220, "clone3": 435, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
         "pidfd_getfd": 438, "process_madvise": 440, "setpriority": 140, "ioprio_set": 30, "shmget": 194,
         "semget": 190, "msgget": 186, "mq_open": 180, "prlimit64": 261, "sched_setaffinity": 122,
-        "sched_setscheduler": 119, "sched_setparam": 118, "sched_setattr": 274,
+        "sched_setscheduler": 119, "sched_setparam": 118, "sched_setattr": 274, "add_key": 217, "request_key": 218,
+        "keyctl": 219, "unshare": 97, "setns": 268,
     }),
 }
 

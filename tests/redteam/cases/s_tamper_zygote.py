@@ -1,4 +1,4 @@
-"""Changes its parent, the zygote every later student is forked from: limits, priority, CPUs, scheduler, and an IPC segment."""
+"""Changes its parent, the zygote every later student is forked from: limits, priority, CPUs, scheduler, an IPC segment and a key."""
 
 import ctypes
 import os
@@ -14,6 +14,8 @@ _ATTEMPTS = (
     lambda: os.sched_setaffinity(_ZYGOTE, {0}),
     lambda: os.sched_setscheduler(_ZYGOTE, os.SCHED_IDLE, os.sched_param(0)),
     lambda: ctypes.CDLL(None, use_errno=True).shmget(0x7EA3, 4096, 0o1666),  # IPC_CREAT: outlives this process
+    lambda: ctypes.CDLL(None, use_errno=True).syscall(248 if os.uname().machine == "x86_64" else 217,  # add_key
+                                                     b"user", b"redteam-key", b"answers", 7, -4),  # to the uid's keyring
 )
 for _attempt in _ATTEMPTS:
     try:
