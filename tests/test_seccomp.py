@@ -1,0 +1,68 @@
+"""autograder/seccomp.py, installed in a throw-away process: threads work; new processes and
+any change to the parent (which stands for the zygote) are refused; the process itself may
+still adjust its own limits and CPUs."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from autograder.seccomp import ARCHES, no_new_processes_filter
+
+PROBE = r"""
+import ctypes, json, os, resource, sys, threading
+program = bytes.fromhex(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+prog = Prog(len(program) // 8, program)
+assert libc.prctl(38, 1, 0, 0, 0) == 0 and libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0
+parent, seen = os.getppid(), {}
+def attempt(name, action):
+    try:
+        action()
+        seen[name] = "allowed"
+    except OSError as error:
+        seen[name] = type(error).__name__
+def thread():
+    t = threading.Thread(target=lambda: None); t.start(); t.join()
+def fork():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+def syscall_result(number, *args):
+    if libc.syscall(number, *args) == -1:
+        raise OSError(ctypes.get_errno(), "refused")
+attempt("thread", thread)
+attempt("fork", fork)
+attempt("own limits", lambda: resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)))
+attempt("own CPUs", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+attempt("parent's limits", lambda: resource.prlimit(parent, resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)))
+attempt("parent's CPUs", lambda: os.sched_setaffinity(parent, os.sched_getaffinity(parent)))
+attempt("priority", lambda: os.setpriority(os.PRIO_PROCESS, parent, os.getpriority(os.PRIO_PROCESS, parent)))
+attempt("ptrace", lambda: syscall_result(int(sys.argv[2]), 16, parent, 0, 0))
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ARCHES, reason="no seccomp filter for this architecture")
+def test_filter_allows_threads_and_own_settings_and_refuses_processes_and_the_parent():
+    ptrace = ARCHES[platform.machine()][1]["ptrace"]
+    run = subprocess.run([sys.executable, "-I", "-c", PROBE, no_new_processes_filter().hex(), str(ptrace)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen == {
+        "thread": "allowed", "fork": "PermissionError", "own limits": "allowed", "own CPUs": "allowed",
+        "parent's limits": "PermissionError", "parent's CPUs": "PermissionError", "priority": "PermissionError",
+        "ptrace": "PermissionError",
+    }
+
+
+def test_unknown_architecture_has_no_filter():
+    assert no_new_processes_filter("sparc") is None
