@@ -278,8 +278,11 @@ class Sandbox:
     def start(self) -> None:
         self.zygote = shared_zygote(self.limits, self.isolated)
         self.channel = self.zygote.fork()
-        program = seccomp.no_new_processes_filter() if self.isolated else None
-        request = {"module": self.module_name, "cpu_seconds": self.limits.cpu_seconds, "seccomp": program.hex() if program else None}
+        program = seccomp.no_new_processes_filter()  # without bubblewrap too: it needs no privileges
+        request = {
+            "module": self.module_name, "cpu_seconds": self.limits.cpu_seconds,
+            "seccomp": program.hex() if program else None, "seccomp_required": self.isolated,
+        }
         doing = "importing the submission"
         status = _json(self._exchange([json.dumps(request).encode(), self.source.encode()], self.limits.startup_seconds, doing))
         if not isinstance(status, dict) or status.get("ready") is not True:

@@ -66,3 +66,19 @@ def test_filter_allows_threads_and_own_settings_and_refuses_processes_and_the_pa
 
 def test_unknown_architecture_has_no_filter():
     assert no_new_processes_filter("sparc") is None
+
+
+def test_without_bubblewrap_the_submission_still_cannot_start_processes():
+    """--no-sandbox keeps the filter (it needs no privileges), so nothing a submission starts outlives its check."""
+    import torch
+
+    from autograder.sandbox import Limits, SandboxRunner
+    from kit.calls import Call
+
+    source = "import os\n\n\ndef spawn(x):\n    try:\n        os.fork()\n    except OSError as error:\n        return type(error).__name__\n    return 'forked'\n"
+    runner = SandboxRunner("spawner", source, Limits(call_seconds=10), isolated=False)
+    try:
+        assert runner.start() is None
+        assert runner.run("spawn", Call((torch.zeros(1),), {}, seed=0), "cpu").output == "PermissionError"
+    finally:
+        runner.close()
