@@ -107,20 +107,29 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     starting = time.monotonic()
     runner = _start(submission, job, result)
     result.extra["startup_seconds"] = round(time.monotonic() - starting, 4)  # sandbox start to first test
+    outcomes: dict[int, tuple[bool, str]] = {}
     shrunk: set[str] = set()  # functions whose feedback already shows a shrunk input
     try:
-        for g in checks:
-            if g.function.name in flagged and job.config.grader.forbidden_api == "zero":
-                record(g, False, f"{g.function.name}() uses {', '.join(flagged[g.function.name])}, which is not allowed here")
-            elif result.problem is not None:
-                record(g, False, result.problem)
-            else:
-                passed, output = _run(g, runner, job, seed, shrink=g.function.name not in shrunk)
-                if not passed and not g.check.hidden:
-                    shrunk.add(g.function.name)
-                record(g, passed, output)
+        # Every public check of every function first, then every hidden one in a fresh process:
+        # public feedback shows errors and inputs, so it must never come after a hidden input was seen.
+        for hidden in (False, True):
+            if hidden:
+                runner.close()  # the next request starts a new process, which never answers a public check
+            for i, g in enumerate(checks):
+                if g.check.hidden != hidden:
+                    continue
+                if result.problem is not None:
+                    outcomes[i] = (False, result.problem)
+                elif g.function.name in flagged and job.config.grader.forbidden_api == "zero":
+                    outcomes[i] = (False, f"{g.function.name}() uses {', '.join(flagged[g.function.name])}, which is not allowed here")
+                else:
+                    outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=g.function.name not in shrunk)
+                    if not outcomes[i][0] and not hidden:
+                        shrunk.add(g.function.name)
     finally:
         runner.close()
+    for i, g in enumerate(checks):  # recorded in the checks' own order, whatever order they ran in
+        record(g, *outcomes[i])
     return _finish(result, started)
 
 
@@ -182,6 +191,28 @@ def _install(pickled: bytes) -> None:
     torch.set_num_threads(1)
     for key, calls in pickle.loads(pickled).items():
         _example_sets[key] = (calls, [{} for _ in calls])
+
+
+def _run_safely(
+    g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, result: report.SubmissionResult, shrink: bool = True
+) -> tuple[bool, str]:
+    """`_run`, where anything the grader did not expect fails this check only, never the whole submission."""
+    try:
+        return _run(g, runner, job, seed, shrink)
+    except Exception as error:  # a reply no layer below foresaw: the submission keeps what its other checks earn
+        result.extra.setdefault("grader_errors", []).append(f"{g.name}: {type(error).__name__}")  # for the instructor
+        _discard(runner)
+        if g.check.hidden:
+            return False, "Hidden test failed."
+        return False, f"{g.function.name}(): the grader could not read the reply, so this check fails."
+
+
+def _discard(runner: sandbox.SandboxRunner) -> None:
+    """Trust nothing more from a process whose reply broke the grader: kill it; the next request starts afresh."""
+    process = getattr(runner, "sandbox", None)
+    runner.sandbox = None
+    if process is not None:
+        process.kill()
 
 
 def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shrink: bool = True) -> tuple[bool, str]:

@@ -61,6 +61,8 @@ def outcome_from_frames(output: bytes | None, inputs: bytes | None, error: str |
         return Outcome(error=error, not_implemented=not_implemented)
     value, devices = wire.decode(output)
     args_kwargs, _ = wire.decode(inputs)
+    if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
+        raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
     args, kwargs = args_kwargs
     return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices)
 
@@ -84,6 +86,13 @@ class Trial:
     device: str = "cpu"
     primary: Outcome | None = None  # this trial's first call, already run (batched grading); used once
     memo: dict | None = None  # reference outputs for this example, kept across submissions
+    non_finite: str | None = None  # set when an output was nan/inf where the reference's is finite: fails the check
+
+    def judge(self, check: Check) -> None:
+        """Run `check` on this trial; an output that was nan/inf where the reference's is finite fails it too."""
+        check.verify(self)
+        if self.non_finite is not None:  # the check's own comparisons (its clearer message) had their turn first
+            raise AssertionError(self.non_finite)
 
     def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
         device = device or self.device
@@ -99,7 +108,27 @@ class Trial:
         wrong = sorted({d for d in outcome.devices if d != device}) if call.tensors() else []
         if wrong:
             raise AssertionError(f"returned a tensor on {wrong[0]} for inputs on {device}: create tensors on the input's device")
+        if device != "meta" and self.non_finite is None:
+            self.non_finite = self._non_finite_where_the_reference_is_finite(outcome.output, None if call is self.call else call)
         return outcome
+
+    def _non_finite_where_the_reference_is_finite(self, output: Any, call: Call | None) -> str | None:
+        """Whether `output`, any output and not only the one a check compares, is nan/inf where the reference's is finite.
+
+        Checks that compare the student with the student (softmax(X + c) with softmax(X), the
+        default reduction with reduction='mean') would otherwise pass NaN everywhere: NaN
+        counts as close to NaN. The reference runs only when the output holds a non-finite value.
+        """
+        reference = self.function.reference
+        if reference is None or not self.function.deterministic or not _any_non_finite(output):
+            return None
+        try:
+            expected = self.expected(reference, call)
+        except Exception:  # the reference cannot judge this call (a check that expects an error): neither can this rule
+            return None
+        bad = _non_finite_where_finite(output, expected)
+        name = self.function.reference_name or "the reference"
+        return f"output: {bad} non-finite value(s) (nan/inf) where {name} gives a finite value" if bad else None
 
     def run(self, call: Call | None = None, device: str | None = None) -> Any:
         """The student's output for `call` (default: this trial's), as plain CPU data."""
@@ -122,6 +151,35 @@ class Trial:
         """Compare within the function's tolerance for this dtype, times `scale`."""
         tol = self.function.tolerance_for(self.dtype)
         assert_close(actual, expected, tol.rtol * scale, tol.atol * scale, what)
+
+
+def _any_non_finite(value: Any) -> bool:
+    if type(value) is torch.Tensor:
+        return value.dtype.is_floating_point and value.device.type != "meta" and not bool(torch.isfinite(value).all())
+    if type(value) is float:
+        return not math.isfinite(value)
+    if isinstance(value, (tuple, list)):
+        return any(_any_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_any_non_finite(v) for v in value.values())
+    return False
+
+
+def _non_finite_where_finite(actual: Any, expected: Any) -> int:
+    """How many values are nan/inf in `actual` where `expected` is finite (0 where the two are not comparable)."""
+    if isinstance(expected, torch.Tensor) and type(actual) is torch.Tensor:
+        if not actual.dtype.is_floating_point or "meta" in (actual.device.type, expected.device.type):
+            return 0
+        if actual.shape == expected.shape:
+            return int((~torch.isfinite(actual) & torch.isfinite(expected)).sum())
+        return int((~torch.isfinite(actual)).sum()) if bool(torch.isfinite(expected).all()) else 0
+    if isinstance(expected, (float, int)) and type(actual) is float:
+        return int(not math.isfinite(actual) and math.isfinite(expected))
+    if isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list)) and len(actual) == len(expected):
+        return sum(_non_finite_where_finite(a, e) for a, e in zip(actual, expected, strict=True))
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return sum(_non_finite_where_finite(actual[k], expected[k]) for k in expected if k in actual)
+    return 0
 
 
 def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output") -> None:
@@ -206,7 +264,7 @@ def run_check(
 
     def body(call: Call) -> None:
         failing["call"] = call
-        check.verify(Trial(function, call, dtype, runner, check.device))
+        Trial(function, call, dtype, runner, check.device).judge(check)
 
     test = settings(
         max_examples=check.examples or examples,
@@ -252,7 +310,7 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
         primaries = batch(function.name, examples, check.device, autograd=function.autograd) if batch else [None] * len(examples)
         for call, primary, memo in zip(examples, primaries, memos, strict=True):
             try:
-                check.verify(Trial(function, call, dtype, runner, check.device, primary, memo))
+                Trial(function, call, dtype, runner, check.device, primary, memo).judge(check)
             except Exception as error:
                 message = str(error) if isinstance(error, AssertionError) else describe_error(error)
                 raise CheckFailed(function.name, check, message or type(error).__name__, None if check.hidden else call.render(function.name)) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ DTYPES: dict[str, torch.dtype] = {
     )
 }
 HEADER_LENGTH = struct.Struct(">I")
+MAX_ELEMENTS = 2**40  # per tensor, counting its non-zero dimensions: far beyond any payload limit, far below int64 overflow
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,11 @@ class WireError(ValueError):
 
 def encode(value: Any, limits: Limits = Limits()) -> bytes:
     tensors: list[dict] = []
-    blobs: list[bytes] = []
+    sources: list[torch.Tensor] = []
+    payload_bytes = 0
 
     def plain(obj: Any, depth: int) -> Any:
+        nonlocal payload_bytes
         if depth > limits.max_depth:
             raise WireError("the result is nested too deeply")
         kind = type(obj)
@@ -55,7 +59,11 @@ def encode(value: Any, limits: Limits = Limits()) -> bytes:
             if len(tensors) >= limits.max_tensors:
                 raise WireError("the result holds too many tensors")
             tensors.append(_tensor_header(obj))
-            blobs.append(b"" if obj.device.type == "meta" else _tensor_bytes(obj))
+            if obj.device.type != "meta":  # sized before any byte is copied: a 2 GB output is refused as it is
+                payload_bytes += torch.Tensor.numel(obj) * torch.Tensor.element_size(obj)
+                if payload_bytes > limits.max_payload_bytes:
+                    raise WireError("the result is too large")
+                sources.append(obj)
             return {"$tensor": len(tensors) - 1}
         if kind is tuple:
             return {"$tuple": [plain(x, depth + 1) for x in obj]}
@@ -70,9 +78,11 @@ def encode(value: Any, limits: Limits = Limits()) -> bytes:
         raise WireError(f"returned an object of type {kind.__name__}, which is not a tensor, number, string or container")
 
     header = json.dumps({"value": plain(value, 0), "tensors": tensors}).encode()
-    payload = b"".join(blobs)
-    if len(header) > limits.max_header_bytes or len(payload) > limits.max_payload_bytes:
+    if len(header) > limits.max_header_bytes:
         raise WireError("the result is too large")
+    payload = b"".join(_tensor_bytes(t) for t in sources)
+    if len(payload) != payload_bytes:  # numel and the bytes read disagree: refuse rather than send a frame that lies
+        raise WireError("the result's tensors could not be read")
     return HEADER_LENGTH.pack(len(header)) + header + payload
 
 
@@ -84,21 +94,39 @@ def _tensor_header(t: torch.Tensor) -> dict:
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
-    if t.numel() == 0:  # reshape(-1) of an empty array from numpy keeps a stride that view() refuses
+    if torch.Tensor.numel(t) == 0:  # reshape(-1) of an empty array from numpy keeps a stride that view() refuses
         return b""
     flat = torch.Tensor.detach(t).to("cpu").reshape(-1).contiguous()
     return flat.view(torch.uint8).numpy().tobytes()
 
 
 def decode(frame: bytes, limits: Limits = Limits()) -> tuple[Any, list[str]]:
-    """Rebuild a value from `frame`; return it with the device type each tensor came from."""
+    """Rebuild a value from `frame`; return it with the device type each tensor came from.
+
+    Whatever the frame holds, the only exception is `WireError`: a reply the grader cannot
+    read fails the check it answers, never the grader.
+    """
+    try:
+        return _decode(frame, limits)
+    except WireError:
+        raise
+    except Exception as error:  # RecursionError, MemoryError, torch's RuntimeError...: still just an unreadable reply
+        raise WireError(f"malformed frame ({type(error).__name__})") from None
+
+
+def _decode(frame: bytes, limits: Limits) -> tuple[Any, list[str]]:
+    if not isinstance(frame, (bytes, bytearray, memoryview)):
+        raise WireError("malformed frame")
     if len(frame) < HEADER_LENGTH.size:
         raise WireError("truncated frame")
     (header_length,) = HEADER_LENGTH.unpack_from(frame)
     if header_length > limits.max_header_bytes or HEADER_LENGTH.size + header_length > len(frame):
         raise WireError("bad header length")
+    text = bytes(frame[HEADER_LENGTH.size : HEADER_LENGTH.size + header_length])
+    if _nests_deeper(text, 2 * limits.max_depth + 8):  # {"value": ...} and two levels per tuple or dict, with room to spare
+        raise WireError("value nested too deeply")
     try:
-        header = json.loads(frame[HEADER_LENGTH.size : HEADER_LENGTH.size + header_length])
+        header = json.loads(text)
         specs = header["tensors"]
         value = header["value"]
     except (ValueError, KeyError, TypeError) as error:
@@ -119,12 +147,30 @@ def decode(frame: bytes, limits: Limits = Limits()) -> tuple[Any, list[str]]:
     return _rebuild(value, tensors, 0, limits), devices
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _nests_deeper(text: bytes, limit: int) -> bool:
+    """Whether JSON `text` nests deeper than `limit`, found without parsing it (json.loads recurses once per level)."""
+    if text.count(b"[") + text.count(b"{") <= limit:  # the common case: too few brackets to nest that deep
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b'""', text)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _rebuild_tensor(spec: Any, payload: memoryview) -> tuple[torch.Tensor, int]:
     if not isinstance(spec, dict) or spec.get("dtype") not in DTYPES or spec.get("device") not in ("cpu", "cuda", "meta", "mps"):
         raise WireError("malformed tensor entry")
     shape = spec.get("shape")
-    if not isinstance(shape, list) or len(shape) > 16 or not all(type(n) is int and 0 <= n < 2**40 for n in shape):
+    if not isinstance(shape, list) or len(shape) > 16 or not all(type(n) is int and 0 <= n < MAX_ELEMENTS for n in shape):
         raise WireError("malformed tensor shape")
+    if math.prod(max(n, 1) for n in shape) >= MAX_ELEMENTS:  # for meta too: torch refuses, or overflows, past this
+        raise WireError("tensor too large")
     dtype = DTYPES[spec["dtype"]]
     if spec["device"] == "meta":
         return torch.empty(shape, dtype=dtype, device="meta"), 0

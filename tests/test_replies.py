@@ -1,0 +1,223 @@
+"""What crosses back from a submission's process, and how the grader copes with it.
+
+kit.wire refuses malformed frames with WireError and nothing else; kit.harness refuses a
+malformed inputs frame and fails any output that is nan/inf where the reference is finite;
+autograder/grade.py runs every public check before any hidden one (hidden inputs never reach
+public feedback) and fails one check, not the submission, on an error it did not expect.
+These run without the sandbox: a stand-in runner answers in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder import grade
+from autograder.config import Config, GraderSettings
+from autograder.grade import Job, grade_submission
+from kit import wire
+from kit.calls import Call
+from kit.catalog import SOLUTIONS, load_assignment, load_module
+from kit.harness import CheckFailed, InProcessRunner, Trial, outcome_from_frames, run_check
+
+CONFIG = Config(grader=GraderSettings(examples=3, hidden_examples=3))
+
+
+def frame(header: bytes, payload: bytes = b"") -> bytes:
+    return struct.pack(">I", len(header)) + header + payload
+
+
+def table(*specs: dict, value=None) -> bytes:
+    return frame(json.dumps({"value": {"$tensor": 0} if value is None else value, "tensors": list(specs)}).encode())
+
+
+# ---------------------------------------------------------------- kit.wire
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        frame(b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b', "tensors": []}'),  # json.loads would raise RecursionError
+        frame(b'{"value": ' + b'{"$tuple": [' * 40 + b"1" + b"]}" * 40 + b', "tensors": []}'),
+        table({"dtype": "float32", "shape": [1 << 39, 1 << 39], "device": "meta"}),  # torch: storage size overflowed
+        table({"dtype": "float32", "shape": [0, 1 << 39, 1 << 39], "device": "cpu"}),  # no elements, overflowing strides
+        table({"dtype": "float32", "shape": [2, "3"], "device": "cpu"}),
+        table({"dtype": "complex64", "shape": [1], "device": "cpu"}),
+        table({"dtype": "float32", "shape": [4], "device": "cpu"}),  # payload missing
+        frame(b'{"value": 1, "tensors": []}', b"extra"),
+        frame(b"not json"),
+        frame(b'["no", "header", "keys"]'),
+        b"\x00\x00",
+        b"\xff\xff\xff\xff" + b"x" * 10,
+        None,
+        5,
+    ],
+)
+def test_decode_refuses_a_malformed_frame_with_wire_error_only(data):
+    with pytest.raises(wire.WireError):
+        wire.decode(data)
+
+
+def test_decode_turns_any_unexpected_error_into_wire_error(monkeypatch):
+    monkeypatch.setattr(wire, "_nests_deeper", lambda text, limit: False)  # without the depth bound, json.loads recurses
+    with pytest.raises(wire.WireError, match="RecursionError"):
+        wire.decode(frame(b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b', "tensors": []}'))
+
+
+def test_nesting_within_the_limits_still_crosses():
+    value = torch.ones(2)
+    for level in range(wire.Limits().max_depth):  # as deep as encode allows, tuples and dicts (two JSON levels each)
+        value = (value,) if level % 2 else {"k": value}
+    decoded, _ = wire.decode(wire.encode(value))
+    for level in reversed(range(wire.Limits().max_depth)):
+        decoded = decoded[0] if level % 2 else decoded["k"]
+    assert torch.equal(decoded, torch.ones(2))
+    text = '"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["'  # brackets inside a string do not nest
+    assert wire.decode(frame(f'{{"value": {text}, "tensors": []}}'.encode()))[0] == json.loads(text)
+
+
+def test_encode_refuses_a_large_tensor_before_copying_it(monkeypatch):
+    copied = []
+    monkeypatch.setattr(wire, "_tensor_bytes", lambda t: copied.append(t) or b"")
+    huge = torch.zeros(1).expand(wire.Limits().max_payload_bytes // 4 + 1)  # 256 MB + 4 bytes of float32, no memory behind it
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.encode([torch.ones(3), huge])
+    assert copied == []
+
+
+def test_meta_tensors_cross_without_payload():
+    decoded, devices = wire.decode(wire.encode(torch.empty(3, 4, device="meta")))
+    assert decoded.device.type == "meta" and decoded.shape == (3, 4) and devices == ["meta"]
+
+
+# ---------------------------------------------------------------- kit.harness
+
+
+@pytest.mark.parametrize("inputs", [5, None, "args", [1, 2, 3], ([1], [2]), ({}, {}), [[1], {"k": 1}, 3]])
+def test_an_inputs_frame_that_is_not_args_and_kwargs_is_a_wire_error(inputs):
+    with pytest.raises(wire.WireError):
+        outcome_from_frames(wire.encode(1.0), wire.encode(inputs), None, False)
+
+
+def test_a_well_formed_inputs_frame_is_accepted():
+    outcome = outcome_from_frames(wire.encode(1.0), wire.encode(((torch.ones(2),), {"dim": 0})), None, False)
+    assert outcome.output == 1.0 and outcome.inputs_after.kwargs == {"dim": 0}
+
+
+def softmax_checks(module_source: str, tmp_path: Path) -> dict[str, str | None]:
+    """Each public check of 02's softmax on `module_source`: None when it passes, else its message."""
+    path = tmp_path / "student.py"
+    path.write_text(module_source)
+    module = load_module(path, f"student_{abs(hash(module_source))}")
+    assignment = load_assignment("02")
+    function = assignment.function("softmax")
+    found = {}
+    for check in function.checks_for():
+        if check.device == "cuda":
+            continue
+        try:
+            run_check(check, function, InProcessRunner(module), torch.float32, examples=5)
+            found[check.name] = None
+        except CheckFailed as failure:
+            found[check.name] = failure.message
+    return found
+
+
+def test_nan_output_fails_checks_that_compare_the_student_with_the_student(tmp_path):
+    source = "import torch\n\ndef softmax(X, dim=-1):\n    return torch.full_like(X, float('nan'))\n"
+    found = softmax_checks(source, tmp_path)
+    assert "non-finite value(s) (nan/inf) where torch.softmax gives a finite value" in found["is invariant to adding a constant along dim"]
+    assert all(message is not None for message in found.values()), found
+    assert "output for huge logits" in found["is finite for logits of +-1e4"]  # a check's own message comes first
+
+
+def test_non_finite_output_is_fine_where_the_reference_is_non_finite_too(tmp_path):
+    """log_softmax of -inf logits is -inf: the rule must never fail a correct solution."""
+    solution = load_module(SOLUTIONS / "softmax.py", "solution_softmax_for_nonfinite")
+    assignment = load_assignment("02")
+    function = assignment.function("log_softmax")
+    X = torch.tensor([[0.0, float("-inf"), 1.0]])
+    trial = Trial(function, Call((X,)), torch.float32, InProcessRunner(solution))
+    assert torch.isneginf(trial.output[0, 1]) and trial.non_finite is None
+
+
+# ---------------------------------------------------------------- autograder/grade.py
+
+
+class StandInRunner:
+    """Answers in this process, like --no-sandbox, and records what it was asked, in order."""
+
+    def __init__(self, module, broken: str | None = None):
+        self.inner, self.broken = InProcessRunner(module), broken
+        self.log: list[str] = []
+        self.sandbox = None
+
+    def budget(self, seconds: float) -> None:
+        pass
+
+    def run(self, function, call, device, *, autograd=True):
+        self.log.append(f"run {function}")
+        return self.inner.run(function, call, device, autograd=autograd)
+
+    def run_batch(self, function, calls, device, *, autograd=True):
+        self.log.append(f"batch {function}")
+        if function == self.broken:
+            raise RuntimeError("a reply nothing below the grader foresaw")
+        return [self.inner.run(function, c, device, autograd=autograd) for c in calls]
+
+    def close(self) -> None:
+        self.log.append("close")
+
+
+def graded_with(monkeypatch, tmp_path: Path, broken: str | None = None):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "softmax.py").write_text((SOLUTIONS / "softmax.py").read_text())
+    runner = StandInRunner(load_module(SOLUTIONS / "softmax.py", "solution_softmax_for_grading"), broken)
+    checks_run: list[tuple[str, bool]] = []
+    original = grade._run
+
+    def spy(g, runner_, job, seed, shrink=True):
+        checks_run.append((g.name, g.check.hidden))
+        return original(g, runner_, job, seed, shrink)
+
+    monkeypatch.setattr(grade, "_start", lambda submission, job, result: runner)
+    monkeypatch.setattr(grade, "_run", spy)
+    return grade_submission(folder, Job("02", CONFIG, isolated=False)), runner, checks_run
+
+
+def test_every_public_check_runs_before_any_hidden_one_in_a_fresh_process(monkeypatch, tmp_path):
+    result, runner, checks_run = graded_with(monkeypatch, tmp_path)
+    flags = [hidden for _, hidden in checks_run]
+    assert False in flags and True in flags and flags == sorted(flags), "a hidden check ran before a public one"
+    assert sorted(name for name, _ in checks_run) == sorted(t.name for t in result.tests)
+    first_close = runner.log.index("close")
+    hidden_functions = {name.split(":")[0] for name, hidden in checks_run if hidden}
+    assert any(entry.split()[-1] in hidden_functions for entry in runner.log[first_close + 1 :]), "no request after the close"
+    assert result.score == pytest.approx(sum(f.points for f in load_assignment("02").functions))
+
+
+def test_results_keep_the_checks_own_order(monkeypatch, tmp_path):
+    from autograder.suite import graded_checks
+
+    result, _, _ = graded_with(monkeypatch, tmp_path)
+    expected = [g.name for g in grade.runnable(graded_checks(grade.configured(load_assignment("02"), CONFIG)))]
+    assert [t.name for t in result.tests] == expected
+
+
+def test_an_unexpected_error_fails_that_check_only(monkeypatch, tmp_path):
+    result, _, _ = graded_with(monkeypatch, tmp_path, broken="accuracy")
+    scores = result.function_scores()
+    assert scores["accuracy"] == 0
+    maximum = {f.name: f.points for f in load_assignment("02").functions}
+    assert {f: s for f, s in scores.items() if f != "accuracy"} == pytest.approx({f: p for f, p in maximum.items() if f != "accuracy"})
+    failed = [t for t in result.tests if not t.passed]
+    assert failed and all(t.function == "accuracy" for t in failed)
+    public = [t.output for t in failed if not t.hidden]
+    assert public and all("the grader could not read the reply" in o for o in public)
+    assert all(t.output == "Hidden test failed." for t in failed if t.hidden)
+    assert result.extra["grader_errors"] and all(e.endswith("RuntimeError") for e in result.extra["grader_errors"])
