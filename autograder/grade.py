@@ -99,7 +99,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
             record(g, False, submission.problem)
         return _finish(result, started)
 
-    flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions)
+    flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions, local_modules=(assignment.module,))
     for function, uses in flagged.items():
         verdict = "0 points for this function" if job.config.grader.forbidden_api == "zero" else "reported to your instructor"
         result.notes.append(f"{function}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: {verdict}.")

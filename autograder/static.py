@@ -6,8 +6,11 @@ import *`), tensor methods are matched by name (`X.softmax(...)`), internal entr
 a forbidden routine are matched by its name (`torch.ops.aten._softmax`,
 `torch._C._VariableFunctions.softmax`, `torch.nn.modules.activation.Softmax`, `nn.NLLLoss`
 for `nll_loss`), and dynamic look-ups that could hide a forbidden routine (`getattr(torch,
-"soft" + "max")`, `eval`, `__import__`, `importlib`, `operator.attrgetter`, `setattr`,
-`pickle`) are flagged as such. A use inside a helper counts for every graded function that
+"soft" + "max")`, `eval`, `__import__`, `importlib`, `runpy`, `pydoc`, `operator.attrgetter`,
+`inspect.getmembers`, `setattr`, `pickle`) are flagged as such. So is code this check cannot
+read: an import of a module that is neither the standard library nor one of the course's
+packages (a module the submission wrote at run time, say), a relative import, and any change
+to `sys.path` or `sys.meta_path`. A use inside a helper counts for every graded function that
 calls it. Code that runs at import and can rebind any name (module-level statements other than
 plain expressions, decorators, default values, class bodies) counts for every graded function,
 except under `if __name__ == "__main__":`, which never runs when graded; a plain top-level
@@ -18,21 +21,43 @@ look-ups and the helpers it calls that rebind globals.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterable
 
 DYNAMIC = {"eval", "exec", "compile", "__import__", "vars", "globals", "locals", "__builtins__", "setattr", "delattr"}
-# dotted names (after alias resolution) that look routines up or build code at run time
-DYNAMIC_DOTTED = ("importlib", "operator.attrgetter", "operator.methodcaller", "pickle", "_pickle", "marshal")
+# modules that look routines up, load code or build it at run time: any use is flagged, by the module's name
+DYNAMIC_MODULES = ("importlib", "pickle", "_pickle", "marshal", "runpy", "imp", "pkgutil", "zipimport", "pydoc", "code", "codeop")
+# single routines (after alias resolution) that look an attribute up by a computed name or hand out a module's contents
+DYNAMIC_ROUTINES = ("operator.attrgetter", "operator.methodcaller", "inspect.getmembers", "inspect.getmembers_static", "inspect.getattr_static")
+DYNAMIC_DOTTED = DYNAMIC_MODULES + DYNAMIC_ROUTINES
+# where Python looks for modules: changing them makes an import load code this check never read
+IMPORT_STATE = ("sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache")
+# uses of IMPORT_STATE that leave it as it is: list methods that only read, built-ins that only read their argument
+READING_METHODS = {"index", "count", "copy", "__contains__", "__len__", "__iter__", "__getitem__"}
+READING_CALLS = {"len", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "reversed", "iter", "any", "all", "str", "repr", "print"}
+# the packages the course installs and uses (pyproject.toml), and its own: a submission may import these and the
+# standard library, and nothing else. Anything else is code this check never reads: a module the submission wrote at
+# run time, or one with the routine the assignment forbids under another name (scipy.special.softmax). The course's
+# own autograder and solutions are absent from the sandbox, which, not this check, stops their import there.
+COURSE_PACKAGES = frozenset({
+    "torch", "numpy", "matplotlib", "sklearn", "hypothesis", "pytest", "rich", "torchvision", "IPython",
+    "kit", "datasets", "autograder", "solutions",
+})
 COMPOUND = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 
 
-def forbidden_uses(source: str, forbidden: Iterable[str], functions: Iterable[str]) -> dict[str, list[str]]:
-    """For each graded function, the forbidden routines (or dynamic look-ups) it reaches."""
+def forbidden_uses(
+    source: str, forbidden: Iterable[str], functions: Iterable[str], local_modules: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """For each graded function, the forbidden routines (or dynamic look-ups, or imports of unknown code) it reaches.
+
+    `local_modules`: the names of the submission's own modules, which it may import.
+    """
     forbidden = tuple(forbidden)
     methods = {name.rsplit(".", 1)[1] for name in forbidden if name.startswith("torch.Tensor.")}
     tree = ast.parse(source)
     aliases, stars = _aliases(tree)
-    context = _Context(aliases, stars, forbidden, methods)
+    context = _Context(aliases, stars, forbidden, methods, frozenset(local_modules))
     units: dict[str, list[ast.AST]] = {}
     import_time: list[ast.AST] = []  # runs at import and may bind any name: counts for every graded function
     expressions: list[ast.AST] = []  # plain top-level expressions (a notebook's `torch.softmax(x, 0)` to compare)
@@ -161,8 +186,9 @@ def _normalised(name: str) -> str:
 
 
 class _Context:
-    def __init__(self, aliases: dict[str, str], stars: list[str], forbidden: tuple[str, ...], methods: set[str]):
+    def __init__(self, aliases: dict[str, str], stars: list[str], forbidden: tuple[str, ...], methods: set[str], local: frozenset[str]):
         self.aliases, self.stars, self.forbidden, self.methods = aliases, stars, forbidden, methods
+        self.importable = sys.stdlib_module_names | COURSE_PACKAGES | local
         # the routines' own names, e.g. "softmax", "nllloss": an internal entry point of torch with that name is the routine
         self.names = {_normalised(f.rsplit(".", 1)[-1]) for f in forbidden if f.startswith("torch.") and "." in f}
 
@@ -186,11 +212,41 @@ class _Context:
         return _normalised(name) in self.names
 
 
+def _import_uses(node: ast.Import | ast.ImportFrom, context: _Context) -> set[str]:
+    """Imports of modules that are neither the standard library nor the course's packages (nor the submission's own)."""
+    if isinstance(node, ast.ImportFrom) and node.level:
+        return {f"relative import (from {'.' * node.level}{node.module or ''} import ...)"}
+    modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+    return {
+        f"import of {module.split('.')[0]} (neither the standard library nor a course package)"
+        for module in modules if module.split(".")[0] not in context.importable
+    }
+
+
+def _changes(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    """Whether this use of `sys.path` (or another of IMPORT_STATE) may change it: anything but a plain read."""
+    parent = parents.get(id(node))
+    if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):  # sys.path = [...], sys.path += [...], del sys.path
+        return True
+    if isinstance(parent, ast.Subscript) and parent.value is node:  # sys.path[0] reads it; sys.path[0] = d changes it
+        return not isinstance(parent.ctx, ast.Load)
+    if isinstance(parent, ast.Attribute) and parent.value is node:  # sys.path.insert(0, d), .append, .extend, ...
+        return parent.attr not in READING_METHODS
+    if isinstance(parent, (ast.Compare, ast.Starred)) or (isinstance(parent, (ast.comprehension, ast.For)) and parent.iter is node):
+        return False  # d in sys.path, [*sys.path], for d in sys.path
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in READING_CALLS:
+        return False  # len(sys.path), list(sys.path)
+    return True  # handed on (bound to a name, passed to a function): it may be changed where this check cannot see
+
+
 def _uses(root: ast.AST, context: _Context) -> set[str]:
     found: set[str] = set()
     called = {id(node.func) for node in ast.walk(root) if isinstance(node, ast.Call)}
+    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(root):
-        if isinstance(node, (ast.Name, ast.Attribute)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= _import_uses(node, context)
+        elif isinstance(node, (ast.Name, ast.Attribute)):
             dotted = context.dotted(node)
             if dotted and context.is_forbidden(dotted):
                 found.add(dotted)
@@ -203,7 +259,9 @@ def _uses(root: ast.AST, context: _Context) -> set[str]:
             if isinstance(node, ast.Name) and node.id == "getattr" and id(node) not in called:
                 found.add("dynamic look-up (getattr passed as a value)")
             if dotted and any(dotted == d or dotted.startswith(d + ".") for d in DYNAMIC_DOTTED):
-                found.add(f"dynamic look-up ({dotted.split('.')[0] if dotted.startswith(('importlib', 'pickle', '_pickle', 'marshal')) else dotted})")
+                found.add(f"dynamic look-up ({dotted.split('.')[0] if dotted.split('.')[0] in DYNAMIC_MODULES else dotted})")
+            if dotted in IMPORT_STATE and _changes(node, parents):
+                found.add(f"dynamic import (changes {dotted})")
             if dotted and dotted.startswith("builtins.") and dotted.split(".")[1] in DYNAMIC | {"getattr"}:
                 found.add(f"dynamic look-up ({dotted})")
         elif isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args:

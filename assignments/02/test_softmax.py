@@ -213,6 +213,10 @@ ASSIGNMENT = Assignment(
         "torch.nn.functional.nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.Softmax",
         "torch.nn.LogSoftmax", "torch.Tensor.softmax", "torch.Tensor.log_softmax",
         "torch.Tensor.logsumexp",
+        # the same routines under other names: softmin(-X) is softmax, logcumsumexp(X)[..., -1] is logsumexp,
+        # Categorical(logits=X).probs is softmax, sklearn has softmax and softmax regression itself
+        "torch.nn.functional.softmin", "torch.nn.Softmin", "torch.logcumsumexp", "torch.Tensor.logcumsumexp",
+        "torch.distributions", "sklearn",
     ),
 )
 

@@ -500,6 +500,7 @@ ASSIGNMENT = Assignment(
         "torch.instance_norm", "torch.layer_norm", "torch.dropout", "torch.softmax", "torch.log_softmax",
         "torch.logsumexp", "torch.special.softmax", "torch.special.log_softmax", "torch.special.logsumexp",
         "torch.Tensor.softmax", "torch.Tensor.log_softmax", "torch.Tensor.logsumexp", "torch.Tensor.unfold",
+        "torch.logcumsumexp", "torch.Tensor.logcumsumexp", "torch.distributions",  # softmax and logsumexp under other names
     ),
 )
 
