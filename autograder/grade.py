@@ -102,7 +102,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions, local_modules=(assignment.module,))
     for function, uses in flagged.items():
         verdict = "0 points for this function" if job.config.grader.forbidden_api == "zero" else "reported to your instructor"
-        result.notes.append(f"{function}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: {verdict}.")
+        result.notes.append(static.explain(function, uses, verdict) + ".")
 
     starting = time.monotonic()
     runner = _start(submission, job, result)
@@ -121,7 +121,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
                 if result.problem is not None:
                     outcomes[i] = (False, result.problem)
                 elif g.function.name in flagged and job.config.grader.forbidden_api == "zero":
-                    outcomes[i] = (False, f"{g.function.name}() uses {', '.join(flagged[g.function.name])}, which is not allowed here")
+                    outcomes[i] = (False, static.explain(g.function.name, flagged[g.function.name], "not allowed here"))
                 else:
                     outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=g.function.name not in shrunk)
                     if not outcomes[i][0] and not hidden:

@@ -91,6 +91,22 @@ def forbidden_uses(
     return result
 
 
+UNREADABLE = ("dynamic look-up", "dynamic import", "import of", "relative import")  # flags for code the check cannot read
+
+
+def explain(function: str, uses: Iterable[str], verdict: str) -> str:
+    """The student's one-line reason: a forbidden routine, or code that hides what it calls."""
+    uses = list(uses)
+    routines = [u for u in uses if not u.startswith(UNREADABLE)]
+    hidden = [u for u in uses if u.startswith(UNREADABLE)]
+    reasons = []
+    if routines:
+        reasons.append(f"{', '.join(routines)}, which this assignment asks you to implement yourself")
+    if hidden:
+        reasons.append(f"{', '.join(hidden)}, which hides what it calls from the check for forbidden routines")
+    return f"{function}() uses {'; and '.join(reasons)}: {verdict}"
+
+
 def _names(nodes: list[ast.AST]) -> set[str]:
     return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
 

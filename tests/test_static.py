@@ -191,3 +191,14 @@ def test_the_sandbox_hides_the_solutions_from_every_import_route():
     finally:
         runner.close()
     assert outcome.error is not None and "PROBE nothing" in outcome.error, outcome
+
+
+def test_the_students_reason_names_forbidden_routines_and_hidden_code_apart():
+    from autograder.static import explain
+
+    assert explain("softmax", ["torch.softmax"], "0 points") == (
+        "softmax() uses torch.softmax, which this assignment asks you to implement yourself: 0 points"
+    )
+    both = explain("softmax", ["import of helper (neither the standard library nor a course package)", "torch.exp"], "0 points")
+    assert both.startswith("softmax() uses torch.exp, which this assignment asks you to implement yourself; and import of helper")
+    assert "hides what it calls" in both

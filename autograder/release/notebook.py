@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder import config as grader_config
 from autograder.grade import configured, runnable, seed_for
-from autograder.static import forbidden_uses
+from autograder.static import explain, forbidden_uses
 from autograder.submissions import notebook_to_source
 from autograder.suite import graded_checks
 from kit.catalog import ROOT, assignment_ids, load_assignment
@@ -85,7 +85,7 @@ def check_forbidden(assignment_id: str, function_name: str, fn: Callable) -> Non
     except SyntaxError:
         uses = None
     if uses:
-        raise AssertionError(f"{function_name}() uses {', '.join(uses)}, which this assignment asks you to implement yourself: 0 points")
+        raise AssertionError(explain(function_name, uses, "0 points"))
 
 
 def check_as_graded(assignment_id: str, function_name: str, fn: Callable, *, hidden: bool) -> None:

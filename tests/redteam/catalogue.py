@@ -235,7 +235,7 @@ HOSTILE = [
     _hostile("h_forbidden_decorator_rebinding",
              "A decorator on an unused helper swaps the honest softmax() for torch.softmax while the module is imported.",
              STATIC + ": decorators, defaults and class bodies run at import, so what they use counts for every function",
-             ALL, full=(), messages=("accuracy() uses dynamic look-up (__setattr__), torch.softmax",), where="output"),
+             ALL, full=(), messages=("accuracy() uses torch.softmax, which this assignment asks you to implement yourself; and dynamic look-up (__setattr__), which hides",), where="output"),
     _hostile("h_forbidden_star_import", "from torch import *, then cross_entropy() calls the bare name logsumexp.", STATIC,
              ("cross_entropy",), messages=("cross_entropy() uses torch.logsumexp",), where="output"),
     _hostile("h_forbidden_attrgetter", "softmax() fetches torch.softmax with operator.attrgetter and a computed name.", STATIC,
