@@ -6,15 +6,17 @@ judge is the same bytes either way, because both go through kit.wire.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 import torch
 from mutants import MUTANTS
 
 from autograder.suite import load
-from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_module
+from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment, load_module
 from kit.harness import CheckFailed, InProcessRunner, run_check
 
 EXAMPLES = 10
@@ -25,14 +27,21 @@ def runnable(graded):
     return [g for g in graded if g.check.device in CPU_DEVICES or torch.cuda.is_available()]
 
 
-def failures(module, graded) -> list[str]:
+def failures(module, graded, *, first: bool = False) -> list[str]:
+    """'check [dtype]: message' of every failing check (of the first one only with `first`).
+
+    With `first` nothing is shrunk: the caller only needs to know that some check fails,
+    not the smallest input on which it does (shrinking a mutant's failure takes seconds).
+    """
     failed = []
     for g in runnable(graded):
         for dtype in g.check.dtypes or g.function.dtypes:
             try:
-                run_check(g.check, g.function, InProcessRunner(module), dtype, examples=EXAMPLES)
+                run_check(g.check, g.function, InProcessRunner(module), dtype, examples=EXAMPLES, shrink=not first)
             except CheckFailed as error:
                 failed.append(f"{g.name} [{dtype}]: {error.message}")
+                if first:
+                    return failed
                 break
     return failed
 
@@ -58,7 +67,8 @@ def test_mutant_loses_points_in_its_function(mutant, tmp_path):
     assignment, graded = load(mutant.assignment)
     module = load_module(mutant.write(tmp_path), f"mutant_{mutant.id}")
     target = [g for g in graded if g.function.name == mutant.function]
-    assert failures(module, target), f"no check of {mutant.function}() catches {mutant.name}"
+    assert target, f"{mutant.function}() is not a graded function of assignment {mutant.assignment}"
+    assert failures(module, target, first=True), f"no check of {mutant.function}() catches {mutant.name}"
 
 
 def test_mutant_ids_are_unique():
@@ -76,11 +86,55 @@ def test_stubs_are_generated_from_the_solutions():
     assert result.returncode == 0, result.stdout
 
 
+# ---------------------------------------------------------------- the students' pytest
+
+
+@pytest.fixture(scope="module")
+def students_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, dict[str, list[str]]]]:
+    """The students' `pytest` over every assignment folder, on the stubs and on the solutions.
+
+    One pytest process per side (the two side by side) rather than one per assignment and
+    side: each start costs seconds (Python, torch, hypothesis, pytest). Returns, per side,
+    the process and every test's outcome by assignment folder, from pytest's JUnit XML.
+    """
+    where = tmp_path_factory.mktemp("students")
+    sides = {"stub": [], "solution": ["--impl-dir", str(SOLUTIONS)]}
+    command = [sys.executable, "-m", "pytest", *(str(ASSIGNMENTS / i) for i in assignment_ids()), "-q", "--examples", "5"]
+    processes = {
+        side: subprocess.Popen([*command, *extra, f"--junitxml={where / side}.xml"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for side, extra in sides.items()
+    }
+    runs = {}
+    for side, process in processes.items():
+        stdout, _ = process.communicate(timeout=600)
+        outcomes: dict[str, list[str]] = {}
+        for case in ET.parse(where / f"{side}.xml").getroot().iter("testcase"):
+            folder = case.get("classname").split(".")[-2]  # assignments.02.test_softmax
+            failure = case.find("failure")
+            if failure is not None:
+                outcome = f"failed: {failure.get('message')}"
+            else:
+                outcome = "skipped" if case.find("skipped") is not None else "error" if case.find("error") is not None else "passed"
+            outcomes.setdefault(folder, []).append(outcome)
+        runs[side] = (subprocess.CompletedProcess(command, process.returncode, stdout), outcomes)
+    return runs
+
+
+def summary_total(stdout: str, assignment_id: str) -> str:
+    """The points in the 'total' row of the assignment's summary table."""
+    table = stdout.split(f"Assignment {assignment_id}: ", 1)[1]
+    return re.search(r"total\W+([\d.]+/[\d.]+)", table)[1]
+
+
 @pytest.mark.parametrize("assignment_id", assignment_ids())
-def test_students_pytest_run_fails_on_stub_and_passes_on_solution(assignment_id):
-    folder = ASSIGNMENTS / assignment_id
-    stub = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "--examples", "5"], cwd=ROOT, capture_output=True, text=True)
+def test_students_pytest_run_fails_on_stub_and_passes_on_solution(assignment_id, students_runs):
+    points = f"{load_assignment(assignment_id).points:g}"
+    stub, stub_outcomes = students_runs["stub"]
     assert stub.returncode == 1
-    assert "points" in stub.stdout and "not implemented yet" in stub.stdout
-    solved = subprocess.run([sys.executable, "-m", "pytest", str(folder), "-q", "--examples", "5", "--impl-dir", str(SOLUTIONS)], cwd=ROOT, capture_output=True, text=True)
+    ran = [o for o in stub_outcomes[assignment_id] if o != "skipped"]
+    assert ran and all(o.startswith("failed: ") and "not implemented yet" in o for o in ran), ran
+    assert summary_total(stub.stdout, assignment_id) == f"0.0/{points}"
+    solved, solved_outcomes = students_runs["solution"]
     assert solved.returncode == 0, solved.stdout[-3000:]
+    assert "passed" in solved_outcomes[assignment_id] and set(solved_outcomes[assignment_id]) <= {"passed", "skipped"}
+    assert summary_total(solved.stdout, assignment_id) == f"{float(points):.1f}/{points}"
