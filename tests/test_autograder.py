@@ -21,6 +21,7 @@ import pytest
 import torch
 from mutants import MUTANTS
 
+from autograder.__main__ import main as autograder_cli
 from autograder.config import Config
 from autograder.config import load as load_config
 from autograder.grade import Job, grade_and_write
@@ -167,12 +168,22 @@ def test_hidden_tests_reveal_nothing_but_pass_or_fail(graded_classes):
     assert {t["output"] for t in hidden} >= plain
 
 
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory) -> tuple[Path, Path, tuple[str, str]]:
+    """02's solution, stub and four mutants graded by the CLI in one uninterrupted run (few examples):
+    (submissions, out, the --config arguments). Tests copy what they change."""
+    root = tmp_path_factory.mktemp("straight")
+    class_folder(root / "submissions", "02", mutants=4)
+    fast = ("--config", fast_config(root))
+    result = grade(root / "submissions", root / "straight", *fast)
+    assert result.returncode == 0, result.stderr
+    return root / "submissions", root / "straight", fast
+
+
 @needs_sandbox
-def test_killed_run_resumes_to_the_same_grades(tmp_path):
-    class_folder(tmp_path / "submissions", "02", mutants=4)
-    fast = ("--config", fast_config(tmp_path))
-    assert grade(tmp_path / "submissions", tmp_path / "straight", *fast).returncode == 0
-    command = [sys.executable, "-m", "autograder", "grade", "--assignment", "02", "--submissions", str(tmp_path / "submissions"), "--out", str(tmp_path / "resumed"), "--jobs", "1", *fast]
+def test_killed_run_resumes_to_the_same_grades(tmp_path, straight_run):
+    submissions, straight, fast = straight_run
+    command = [sys.executable, "-m", "autograder", "grade", "--assignment", "02", "--submissions", str(submissions), "--out", str(tmp_path / "resumed"), "--jobs", "1", *fast]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not list((tmp_path / "resumed").glob("*/results.json")) and time.monotonic() < deadline:
@@ -180,26 +191,27 @@ def test_killed_run_resumes_to_the_same_grades(tmp_path):
     os.killpg(process.pid, signal.SIGKILL)  # kill -9 the grader and its workers mid-run
     process.wait()
     done = {p.parent.name for p in (tmp_path / "resumed").glob("*/results.json")}
-    total = len(list((tmp_path / "submissions").iterdir()))
+    total = len(list(submissions.iterdir()))
     assert 1 <= len(done) < total, "the kill should land mid-run"
     for path in (tmp_path / "resumed").glob("*/results.json"):
         json.loads(path.read_text())  # nothing half-written
-    rerun = grade(tmp_path / "submissions", tmp_path / "resumed", *fast)
+    rerun = grade(submissions, tmp_path / "resumed", *fast)
     assert rerun.returncode == 0, rerun.stderr
     assert f"unchanged {len(done)}" in rerun.stdout
-    assert (tmp_path / "resumed" / "grades.csv").read_text() == (tmp_path / "straight" / "grades.csv").read_text()
-    grade(tmp_path / "submissions", tmp_path / "again", *fast)  # re-grading from scratch: identical scores
-    assert (tmp_path / "again" / "grades.csv").read_text() == (tmp_path / "straight" / "grades.csv").read_text()
+    assert (tmp_path / "resumed" / "grades.csv").read_text() == (straight / "grades.csv").read_text()
+    grade(submissions, tmp_path / "again", *fast)  # re-grading from scratch: identical scores
+    assert (tmp_path / "again" / "grades.csv").read_text() == (straight / "grades.csv").read_text()
 
 
 @needs_sandbox
-def test_changed_submission_is_regraded(tmp_path):
-    class_folder(tmp_path / "submissions", "02", mutants=1)
-    fast = ("--config", fast_config(tmp_path))
-    assert grade(tmp_path / "submissions", tmp_path / "out", *fast).returncode == 0
+def test_changed_submission_is_regraded(tmp_path, straight_run):
+    submissions, straight, fast = straight_run
+    shutil.copytree(submissions, tmp_path / "submissions")
+    shutil.copytree(straight, tmp_path / "out")
     shutil.copy(SOLUTIONS / "softmax.py", tmp_path / "submissions" / "stub" / "softmax.py")
     rerun = grade(tmp_path / "submissions", tmp_path / "out", *fast)
-    assert "graded 1," in rerun.stdout
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"graded 1, unchanged {len(list(submissions.iterdir())) - 1}" in rerun.stdout
     assert {r[0]: r[-1] for r in read_csv(tmp_path / "out" / "grades.csv")}["stub"] == "10"
 
 
@@ -213,12 +225,13 @@ def test_changed_submission_is_regraded(tmp_path):
         ("[grader\n", "is not valid TOML"),
     ],
 )
-def test_bad_grader_toml_is_a_clear_error(tmp_path, toml, message):
+def test_bad_grader_toml_is_a_clear_error(tmp_path, toml, message, capsys):
+    """The CLI's main() in this process (the CLI as a command is run by the tests around it)."""
     (tmp_path / "grader.toml").write_text(toml)
     (tmp_path / "subs").mkdir()
-    result = grade(tmp_path / "subs", tmp_path / "out", "--config", str(tmp_path / "grader.toml"))
-    assert result.returncode == 2
-    assert message in result.stderr and "Traceback" not in result.stderr
+    argv = ["grade", "--assignment", "02", "--submissions", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--config", str(tmp_path / "grader.toml")]
+    assert autograder_cli(argv) == 2  # an unexpected exception would fail this test with its traceback
+    assert message in capsys.readouterr().err
 
 
 def test_missing_assignment_and_folder_are_clear_errors(tmp_path):
