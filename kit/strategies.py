@@ -6,6 +6,8 @@ input shrinks towards small shapes and round numbers, which is what students rea
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -14,35 +16,81 @@ from hypothesis.extra import numpy as hnp
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
+def _memo(make):
+    """The same strategy object for the same arguments (-0.0 and 0.0, 1 and 1.0 kept apart).
+
+    Strategies are immutable, so sharing one draws exactly what a fresh one would; a fresh
+    one costs its construction and hypothesis's validation on every draw, which was most of
+    the time it took to draw small tensors.
+    """
+    cache: dict = {}
+
+    @functools.wraps(make)
+    def memoised(*args, **kwargs):
+        try:
+            key = tuple((type(a), repr(a) if isinstance(a, float) else a) for a in args) + tuple(sorted(kwargs.items()))
+            strategy = cache.get(key)
+        except TypeError:  # an unhashable argument (a list shape): build it each time
+            return make(*args, **kwargs)
+        if strategy is None:
+            if len(cache) >= 4096:  # strategies made afresh for every draw would otherwise pile up
+                cache.clear()
+            strategy = cache[key] = make(*args, **kwargs)
+        return strategy
+
+    return memoised
+
+
+@_memo
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     return torch.empty((), dtype=dtype).numpy().dtype
 
 
+@_memo
 def shapes(min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 5) -> st.SearchStrategy[tuple[int, ...]]:
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
+@_memo
 def floats(dtype: torch.dtype, low: float = -10.0, high: float = 10.0) -> st.SearchStrategy[float]:
     width = 32 if dtype == torch.float32 else 64
     return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
 
 
+@_memo
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+@_memo
+def _arrays(dtype: np.dtype, shape: tuple[int, ...], elements: st.SearchStrategy) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(dtype, shape, elements=elements)
+
+
 @st.composite
+def _tensors(draw: st.DrawFn, shape, dtype: torch.dtype, low: float, high: float, elements: st.SearchStrategy | None):
+    if isinstance(shape, st.SearchStrategy):
+        shape = draw(shape)
+    if elements is None:
+        elements = floats(dtype, low, high) if dtype.is_floating_point else _integers(int(low), int(high))
+    array = draw(_arrays(_numpy_dtype(dtype), shape, elements))
+    return torch.from_numpy(np.ascontiguousarray(array)).clone()
+
+
+@_memo
+def _cached_tensors(shape, dtype: torch.dtype, low: float, high: float, elements: st.SearchStrategy | None):
+    return _tensors(shape, dtype, low, high, elements)
+
+
 def tensors(
-    draw: st.DrawFn,
     shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
     dtype: torch.dtype = torch.float32,
     low: float = -10.0,
     high: float = 10.0,
     elements: st.SearchStrategy | None = None,
-) -> torch.Tensor:
+) -> st.SearchStrategy[torch.Tensor]:
     """A CPU tensor of `dtype` with values in [low, high] (or drawn from `elements`)."""
-    if isinstance(shape, st.SearchStrategy):
-        shape = draw(shape)
-    if elements is None:
-        elements = floats(dtype, low, high) if dtype.is_floating_point else st.integers(int(low), int(high))
-    array = draw(hnp.arrays(_numpy_dtype(dtype), shape, elements=elements))
-    return torch.from_numpy(np.ascontiguousarray(array)).clone()
+    return _cached_tensors(shape, dtype, low, high, elements)
 
 
 def class_targets(n: int, num_classes: int) -> st.SearchStrategy[torch.Tensor]:
