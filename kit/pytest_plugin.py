@@ -7,7 +7,10 @@ reported in a few lines, never as a traceback wall.
 
 from __future__ import annotations
 
+import gc
 import re
+import sys
+import types
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +55,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--examples", type=int, default=DEFAULT_EXAMPLES, help="examples hypothesis draws per check")
 
 
+class _UntilDynamoLoads:
+    """What `torch._disable_dynamo(fn)` calls in place of `torch._dynamo.disable(fn)`, until dynamo is imported.
+
+    PyTorch wraps its Python meta kernels (every elementwise op on the `meta` device), the
+    optimizers' `add_param_group` and a few hundred more functions in `torch._disable_dynamo`,
+    which imports `torch._dynamo` (sympy, the tracer: about 1.2 s, more than most test files
+    take) on the first call, only to run the function with TorchDynamo switched off. While
+    `torch._dynamo` is not imported nothing can be compiling (`torch.compile` imports it), so
+    switching it off changes nothing: call the function itself. Once it is imported, do exactly
+    what PyTorch does.
+    """
+
+    __slots__ = ("fn", "recursive")
+
+    def __init__(self, fn, recursive: bool):
+        self.fn, self.recursive = fn, recursive
+
+    def __call__(self, *args, **kwargs):
+        if "torch._dynamo" not in sys.modules:
+            return self.fn(*args, **kwargs)
+        import torch._dynamo
+
+        disabled = torch._dynamo.disable(self.fn, self.recursive, wrapping=False)
+        self.fn.__dynamo_disable = disabled  # PyTorch's own cache: later calls go straight there
+        return disabled(*args, **kwargs)
+
+
+def defer_dynamo_import() -> int:
+    """Pre-fill PyTorch's per-function `__dynamo_disable` cache with `_UntilDynamoLoads`; returns how many.
+
+    Only for functions already wrapped (those of modules imported with torch); a PyTorch
+    whose `_disable_dynamo` looks different is left alone.
+    """
+    if "torch._dynamo" in sys.modules:
+        return 0
+    wrapper = getattr(getattr(torch, "_compile", None), "_disable_dynamo", None)
+    consts = getattr(getattr(wrapper, "__code__", None), "co_consts", ())
+    codes = [c for c in consts if isinstance(c, types.CodeType) and c.co_name == "inner"]
+    if len(codes) != 1 or codes[0].co_freevars != ("fn", "recursive") or "__dynamo_disable" not in codes[0].co_consts:
+        return 0
+    count = 0
+    for obj in gc.get_objects():
+        if type(obj) is types.FunctionType and obj.__code__ is codes[0]:
+            fn, recursive = (cell.cell_contents for cell in obj.__closure__)
+            if getattr(fn, "__dynamo_disable", None) is None:
+                try:
+                    fn.__dynamo_disable = _UntilDynamoLoads(fn, recursive)
+                except (AttributeError, TypeError):  # no attributes: PyTorch's first call would fail alike
+                    continue
+                count += 1
+    return count
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    defer_dynamo_import()  # the first op on the meta device: about 0.2 s instead of 1.4 s
     torch.set_num_threads(1)  # the tests' tensors are tiny: thread hand-offs cost more than they save (as in the sandbox)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
