@@ -31,6 +31,7 @@ class Job:
     config: Config
     isolated: bool = True  # False only with --no-sandbox
     fingerprint: str = ""
+    shrink: bool = True  # search for a smaller failing input to show: feedback only, scores are decided before it
 
 
 def seed_for(*parts: object) -> int:
@@ -123,7 +124,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
                 elif g.function.name in flagged and job.config.grader.forbidden_api == "zero":
                     outcomes[i] = (False, static.explain(g.function.name, flagged[g.function.name], "not allowed here"))
                 else:
-                    outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=g.function.name not in shrunk)
+                    outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=job.shrink and g.function.name not in shrunk)
                     if not outcomes[i][0] and not hidden:
                         shrunk.add(g.function.name)
     finally:

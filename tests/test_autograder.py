@@ -73,18 +73,8 @@ def read_csv(path: Path) -> list[list[str]]:
 
 def grading_worker() -> None:
     """Initializer of the fixture's grading workers: as `grade_all`'s, one torch thread per worker
-    (two workers on two cores), and no search for a smaller failing input to show.
-
-    That search (hypothesis shrinking in the sandbox, up to 5 s per failing function) only
-    rewrites the feedback of a check that has already failed: a function's score is decided
-    before it runs, so what the tests of this fixture assert cannot depend on it, and it
-    would double the fixture's time. The CLI tests below grade with it.
-    """
-    from autograder import grade
-
+    (two workers on two cores)."""
     torch.set_num_threads(1)
-    assert callable(grade._shrunk), "autograder.grade._shrunk is gone: update this initializer"
-    grade._shrunk = lambda *args, **kwargs: None
 
 
 def grade_class(folder: Path, job: Job) -> None:
@@ -101,14 +91,16 @@ def graded_classes(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
     One pool for all assignments keeps each worker's torch import and sandbox zygote for
     the whole run, as a grading session of several assignments would. A worker grades a
     whole class at a time, the costliest classes first, so that neither worker is left
-    alone with a long tail.
+    alone with a long tail. No search for a smaller failing input (`Job.shrink`): it only
+    rewrites the feedback of a check that has already failed, so nothing asserted here
+    depends on it, and it would double the fixture's time. The CLI tests grade with it.
     """
     root = tmp_path_factory.mktemp("classes")
     config = shipped_config()
     classes = {a: class_folder(root / a / "submissions", a) for a in assignment_ids()}
     order = sorted(classes, key=lambda a: COSTLIEST.index(a) if a in COSTLIEST else len(COSTLIEST))
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"), initializer=grading_worker) as pool:
-        for future in [pool.submit(grade_class, root / a, Job(a, config, fingerprint="test")) for a in order]:
+        for future in [pool.submit(grade_class, root / a, Job(a, config, fingerprint="test", shrink=False)) for a in order]:
             future.result()
     return root, classes
 
