@@ -8,6 +8,7 @@ reported in a few lines, never as a traceback wall.
 from __future__ import annotations
 
 import gc
+import importlib
 import re
 import sys
 import types
@@ -15,12 +16,42 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-import torch
 
-from kit.catalog import LoadError, load_module
-from kit.harness import CheckFailed, InProcessRunner, run_check
-from kit.spec import Assignment, Check, Function
+def _import_heavy(*names: str) -> None:
+    """Import `names` (torch, hypothesis, the kit: most of a run's start-up) the cheap way.
+
+    Without the garbage collector, and what they made is then frozen (gc.freeze()): it lives
+    as long as the process, and every full collection, during the import and after it,
+    walked all of it (about 0.5 s per run). And without pytest's assertion rewriting: pytest
+    rewrites every module of a package that ships a pytest plugin (hypothesis, this kit), and
+    where no bytecode is written (PYTHONDONTWRITEBYTECODE) it parses and compiles those ~90
+    modules afresh on every run (about 0.6 s); none has an assert that rewriting would
+    explain. Test files are rewritten as before.
+    """
+    rewriters = [(i, f) for i, f in enumerate(sys.meta_path) if type(f).__module__ == "_pytest.assertion.rewrite"]
+    for _, finder in rewriters:
+        sys.meta_path.remove(finder)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name in names:
+            importlib.import_module(name)
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+        for i, finder in rewriters:
+            sys.meta_path.insert(i, finder)
+
+
+_import_heavy("torch", "kit.catalog", "kit.checks", "kit.harness")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from kit.catalog import LoadError, load_module  # noqa: E402
+from kit.harness import CheckFailed, InProcessRunner, run_check  # noqa: E402
+from kit.spec import Assignment, Check, Function  # noqa: E402
 
 # Examples per check in a student's run (a check's own `examples` still wins). 10 catch
 # every mutant in tests/mutants/ that 20 catch, on the derandomised draw and on three other
@@ -99,8 +130,16 @@ def defer_dynamo_import() -> int:
     codes = [c for c in consts if isinstance(c, types.CodeType) and c.co_name == "inner"]
     if len(codes) != 1 or codes[0].co_freevars != ("fn", "recursive") or "__dynamo_disable" not in codes[0].co_consts:
         return 0
+    frozen = gc.get_freeze_count() > 0
+    if frozen:
+        gc.unfreeze()  # gc.get_objects() leaves frozen objects out
+    try:
+        objects = gc.get_objects()
+    finally:
+        if frozen:
+            gc.freeze()
     count = 0
-    for obj in gc.get_objects():
+    for obj in objects:
         if type(obj) is types.FunctionType and obj.__code__ is codes[0]:
             fn, recursive = (cell.cell_contents for cell in obj.__closure__)
             if getattr(fn, "__dynamo_disable", None) is None:
