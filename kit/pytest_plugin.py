@@ -159,6 +159,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Scoreboard(), "kit-scoreboard")
 
 
+def _is_public_test(item: pytest.Item) -> bool:
+    return hasattr(getattr(item, "module", None), "ASSIGNMENT")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """In a run of public tests, exempt what exists now (torch, hypothesis, ~200k objects) from the garbage collector.
 
@@ -166,7 +170,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     hypothesis's drawing triggers many, and pytest collects twice at exit (about 0.8 s of
     CPU per run in all). Garbage made by the tests is collected as before.
     """
-    if any(hasattr(getattr(item, "module", None), "ASSIGNMENT") for item in session.items):
+    if any(_is_public_test(item) for item in session.items):
+        gc.freeze()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """After each public test, freeze again: what tests import on first use (sympy for the meta
+    device, torch._dynamo for torch.optim, matplotlib) is walked by no later collection.
+
+    About 0.2 s less per run, for 5 to 12 MB more memory (cyclic garbage left at the end of a
+    test is kept, not collected: a student's run has fewer than 100 tests).
+    """
+    if _is_public_test(item):
         gc.freeze()
 
 
