@@ -32,5 +32,10 @@ MUTANTS = [
     Mutant("10", "capstone", "plot_history", "returns_the_path", "return torch.frombuffer(bytearray(f.read()), dtype=torch.uint8)", "return path"),
     Mutant("10", "capstone", "plot_history", "thumbnail", "figsize=(8, 3.2), dpi=100", "figsize=(1, 1), dpi=50"),
     Mutant("10", "capstone", "plot_history", "svg_not_png", 'fig.savefig(path, format="png")', 'fig.savefig(path, format="svg")'),
+    Mutant("10", "capstone", "plot_history", "ignores_the_loss", 'loss_ax.plot(epochs, history["loss"], marker="o")', 'loss_ax.plot(epochs, [1.0] * len(epochs), marker="o")'),
+    Mutant(
+        "10", "capstone", "plot_history", "never_saves_the_file", 'fig.savefig(path, format="png")',
+        'import io; buffer = io.BytesIO(); fig.savefig(buffer, format="png"); return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)',
+    ),
     Mutant("10", "capstone", "plot_history", "ignores_the_accuracy", 'acc_ax.plot(epochs, history["accuracy"], marker="o", label="train")', 'acc_ax.plot(epochs, [0.5] * len(epochs), marker="o", label="train")'),
 ]
