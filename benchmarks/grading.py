@@ -2,6 +2,7 @@
 
     python benchmarks/grading.py                       # 24 submissions of assignment 02
     python benchmarks/grading.py --n 48 --jobs 2 --self-check
+    python benchmarks/grading.py --self-check-only     # students' pytest per assignment
 
 Both graders see the same students (a mix of the solution, the stub and the assignment's
 mutants) and run the same checks: the nbgrader notebooks' test cells call the kit's public
@@ -98,14 +99,31 @@ def nbgrader(assignment_id: str, students: dict[str, str], work: Path) -> dict:
     return {"wall": wall, "peak": peak, "per_submission": wall / len(students)}
 
 
-def self_check_seconds() -> dict[str, float]:
-    """Wall time of a student's `pytest assignments/NN` on a correct solution, start-up included."""
-    timings = {}
-    for assignment_id in assignment_ids():
+def timed(command: list[str], runs: int) -> float:
+    """Median wall time of `runs` runs of `command` from the repository root."""
+    walls = []
+    for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pytest", f"assignments/{assignment_id}", "-q", "--impl-dir", "solutions"], cwd=ROOT, capture_output=True)
-        timings[assignment_id] = time.perf_counter() - started
+        subprocess.run(command, cwd=ROOT, capture_output=True)
+        walls.append(time.perf_counter() - started)
+    return statistics.median(walls)
+
+
+def self_check_seconds(runs: int = 3) -> dict[str, float]:
+    """Median wall time of a student's `pytest assignments/NN` on a correct solution, start-up
+    included, with `python -c "import torch"` (the floor no test run goes under) as "torch"."""
+    timings = {"torch": timed([sys.executable, "-c", "import torch"], runs)}
+    for assignment_id in assignment_ids():
+        timings[assignment_id] = timed([sys.executable, "-m", "pytest", f"assignments/{assignment_id}", "-q", "--impl-dir", "solutions"], runs)
     return timings
+
+
+def print_self_check() -> None:
+    timings = self_check_seconds()
+    floor = timings.pop("torch")
+    print(f"self-check, pytest assignments/NN on the solution, median of 3 runs (python -c 'import torch': {floor:.2f} s):")
+    for assignment_id, seconds in timings.items():
+        print(f"  {assignment_id}: {seconds:.1f} s ({seconds / floor:.1f}x importing torch)")
 
 
 def main() -> None:
@@ -114,7 +132,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=24, help="submissions")
     parser.add_argument("--jobs", type=int, default=2, help="the kit's parallel workers (nbgrader autograde is sequential)")
     parser.add_argument("--self-check", action="store_true", help="also time every assignment's public tests on the solution")
+    parser.add_argument("--self-check-only", action="store_true", help="time only the public tests (no class, no nbgrader)")
     args = parser.parse_args()
+    if args.self_check_only:
+        print_self_check()
+        return
     if shutil.which("nbgrader", path=ENV["PATH"]) is None:
         sys.exit("benchmark: nbgrader is not installed (pip install -e '.[dev]')")
     students = class_sources(args.assignment, args.n)
@@ -131,8 +153,7 @@ def main() -> None:
     print(f"kit fixed cost per submission (sandbox start to first test, median): {ours['startup'] * 1000:.0f} ms")
     print("kit s/submission is the median grading time of one submission in a warm worker; nbgrader's is wall / n.")
     if args.self_check:
-        for assignment_id, seconds in self_check_seconds().items():
-            print(f"self-check pytest assignments/{assignment_id} (solution): {seconds:.1f} s")
+        print_self_check()
 
 
 if __name__ == "__main__":
