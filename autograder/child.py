@@ -52,7 +52,7 @@ def serve_submission(channel: int) -> None:
     """In the forked child: load the submission, then answer calls until the grader hangs up."""
     from kit import frames, wire
     from kit.calls import Call
-    from kit.execute import describe_error, execute
+    from kit.execute import Reply, describe_error, execute
 
     def send_json(value: dict) -> None:
         frames.write(channel, [json.dumps(value).encode()])
@@ -88,13 +88,15 @@ def serve_submission(channel: int) -> None:
     send_json({"ready": True})
 
     def answer(header: dict, frame: bytes) -> list[bytes]:
+        """Four frames per call: status, output, inputs after the call, the file read back."""
         (args, kwargs), _ = wire.decode(frame)
-        call = Call(tuple(args), dict(kwargs), seed=header["seed"])
+        call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
         try:
-            output, inputs, error, not_implemented = execute(module, header["function"], call, header["device"], autograd=header["autograd"])
+            reply = execute(module, header["function"], call, header["device"], autograd=header["autograd"])
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
-            output, inputs, error, not_implemented = None, None, f"{header['function']}() raised {type(stop).__name__}", False
-        return [json.dumps({"error": error, "not_implemented": not_implemented}).encode(), output or b"", inputs or b""]
+            reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
+        status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None}
+        return [json.dumps(status).encode(), reply.output or b"", reply.inputs or b"", reply.file or b""]
 
     while True:
         try:
@@ -104,7 +106,7 @@ def serve_submission(channel: int) -> None:
         header = json.loads(parts[0])
         replies = []
         for i, frame in enumerate(parts[1:]):  # a batch: one header, then one frame per call
-            replies += answer({**header, "seed": header["seeds"][i]}, frame)
+            replies += answer({**header, "seed": header["seeds"][i], "read_back": header["read_back"][i]}, frame)
         frames.write(channel, replies)
 
 

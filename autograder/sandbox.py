@@ -26,7 +26,8 @@ from pathlib import Path
 from autograder import seccomp
 from kit import frames, wire
 from kit.calls import Call
-from kit.harness import Abort, Outcome, outcome_from_frames
+from kit.execute import Reply
+from kit.harness import Abort, Outcome, outcome_from_reply
 
 KIT = Path(__file__).resolve().parent.parent / "kit"
 CHILD = Path(__file__).resolve().parent / "child.py"
@@ -313,13 +314,13 @@ class Sandbox:
             raise SandboxCrashed(f"the reply of {doing} is malformed") from None
 
     def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float) -> list[Outcome]:
-        header = {"function": function, "device": device, "autograd": autograd, "seeds": [c.seed for c in calls]}
+        header = {"function": function, "device": device, "autograd": autograd, "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls]}
         parts = self._exchange([json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)], timeout, f"{function}()")
-        if len(parts) != 3 * len(calls):
+        if len(parts) != 4 * len(calls):  # per call: status, output, inputs after the call, file read back
             raise wire.WireError("the sandboxed process sent a malformed reply")
         limits = wire.Limits(max_payload_bytes=self.limits.frame_mb << 20)
         outcomes = []
-        for meta, output, inputs in zip(parts[0::3], parts[1::3], parts[2::3], strict=True):
+        for meta, output, inputs, file in zip(parts[0::4], parts[1::4], parts[2::4], parts[3::4], strict=True):
             status = _json([meta])
             error = status.get("error") if isinstance(status, dict) else 0
             if error is not None and not isinstance(error, str):
@@ -327,7 +328,8 @@ class Sandbox:
             if error is None:
                 wire.decode(output, limits)  # sizes and structure validated before use
                 wire.decode(inputs, limits)
-            outcomes.append(outcome_from_frames(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True))
+            reply = Reply(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None)
+            outcomes.append(outcome_from_reply(reply))
         return outcomes
 
     def end(self) -> int | None:

@@ -61,12 +61,15 @@ class Call:
     kwargs: dict = field(default_factory=dict)
     seed: int = 0  # torch's global generator is seeded with it before the call
     extra: dict = field(default_factory=dict)  # data for the check only, never passed
+    # a file whose bytes the runner returns after the call (Outcome.file): where the student's
+    # code runs in a sandbox, its files are not visible to the check
+    read_back: str | None = None
 
     def __call__(self, fn: Callable) -> Any:
         return fn(*self.args, **self.kwargs)
 
     def map(self, fn: Callable[[torch.Tensor], Any]) -> Call:
-        return Call(tree_map(fn, self.args), tree_map(fn, self.kwargs), self.seed, self.extra)
+        return Call(tree_map(fn, self.args), tree_map(fn, self.kwargs), self.seed, self.extra, self.read_back)
 
     def clone(self) -> Call:
         return self.map(lambda t: t.detach().clone())
@@ -76,7 +79,7 @@ class Call:
 
     def replace(self, *args: Any, **kwargs: Any) -> Call:
         """The same call with other positional arguments and extra keyword arguments."""
-        return Call(args or self.args, {**self.kwargs, **kwargs}, self.seed, self.extra)
+        return Call(args or self.args, {**self.kwargs, **kwargs}, self.seed, self.extra, self.read_back)
 
     def tensors(self) -> list[torch.Tensor]:
         return tree_tensors((self.args, self.kwargs))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 import torch
 
@@ -48,20 +49,40 @@ def seed_generators(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
-def execute(
-    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()
-) -> tuple[bytes | None, bytes | None, str | None, bool]:
+class Reply(NamedTuple):
+    """What one call left behind, as the frames that cross from the sandbox to the grader."""
+
+    output: bytes | None = None
+    inputs: bytes | None = None  # the arguments after the call, to catch in-place changes
+    error: str | None = None
+    not_implemented: bool = False
+    file: bytes | None = None  # the bytes at `Call.read_back` after the call; None if there is no such file
+
+
+def read_back(path: str, limit: int) -> bytes | None:
+    """The bytes of the file at `path`, or None where there is no readable file; WireError past `limit`."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    if len(data) > limit:
+        raise wire.WireError(f"left a file of more than {limit:,} bytes at {path}")
+    return data
+
+
+def execute(module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()) -> Reply:
     """Call `module.function` on `call` moved to `device`.
 
     With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
     graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
 
-    Returns (output frame, inputs-after frame, error, not_implemented). Shared by the
-    in-process runner and the sandboxed child, so both judge exactly the same bytes.
+    Shared by the in-process runner and the sandboxed child, so both judge exactly the same
+    bytes.
     """
     fn = getattr(module, function, None)
     if not callable(fn):
-        return None, None, f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()", False
+        return Reply(error=f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()")
     local = call.clone().to(device)  # a private copy: students may modify it in place
     seed_generators(call.seed)
     try:
@@ -72,13 +93,14 @@ def execute(
                 output = local(fn)
     except NotImplementedError as error:
         if _raised_by(error, getattr(module, "__file__", None)):  # the stub's own raise, not torch's
-            return None, None, f"{function}() is not implemented yet (it raises NotImplementedError)", True
-        return None, None, describe_error(error, getattr(module, "__file__", None)), False
+            return Reply(error=f"{function}() is not implemented yet (it raises NotImplementedError)", not_implemented=True)
+        return Reply(error=describe_error(error, getattr(module, "__file__", None)))
     except Exception as error:
-        return None, None, describe_error(error, getattr(module, "__file__", None)), False
+        return Reply(error=describe_error(error, getattr(module, "__file__", None)))
     try:
-        return wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), None, False
+        file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
+        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file)
     except wire.WireError as error:
-        return None, None, f"{function}() {error}", False
+        return Reply(error=f"{function}() {error}")
     except Exception as error:  # e.g. a tensor whose storage cannot be read
-        return None, None, f"{function}() returned something unreadable: {describe_error(error)}", False
+        return Reply(error=f"{function}() returned something unreadable: {describe_error(error)}")

@@ -19,7 +19,7 @@ from hypothesis import seed as hypothesis_seed
 
 from kit import wire
 from kit.calls import Call
-from kit.execute import describe_error, execute
+from kit.execute import Reply, describe_error, execute
 from kit.spec import Check, Function
 
 
@@ -50,21 +50,22 @@ class Outcome:
     devices: list[str] = field(default_factory=list)
     error: str | None = None
     not_implemented: bool = False
+    file: bytes | None = None  # the bytes at the call's `read_back` path after the call, if it asked
 
 
 class Runner(Protocol):
     def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome: ...
 
 
-def outcome_from_frames(output: bytes | None, inputs: bytes | None, error: str | None, not_implemented: bool) -> Outcome:
-    if error is not None:
-        return Outcome(error=error, not_implemented=not_implemented)
-    value, devices = wire.decode(output)
-    args_kwargs, _ = wire.decode(inputs)
+def outcome_from_reply(reply: Reply) -> Outcome:
+    if reply.error is not None:
+        return Outcome(error=reply.error, not_implemented=reply.not_implemented)
+    value, devices = wire.decode(reply.output)
+    args_kwargs, _ = wire.decode(reply.inputs)
     if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
         raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
     args, kwargs = args_kwargs
-    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices)
+    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices, file=reply.file)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class InProcessRunner:
     module: ModuleType
 
     def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome:
-        return outcome_from_frames(*execute(self.module, function, call, device, autograd=autograd))
+        return outcome_from_reply(execute(self.module, function, call, device, autograd=autograd))
 
 
 @dataclass

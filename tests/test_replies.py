@@ -22,7 +22,8 @@ from autograder.grade import Job, grade_submission
 from kit import wire
 from kit.calls import Call
 from kit.catalog import SOLUTIONS, load_assignment, load_module
-from kit.harness import CheckFailed, InProcessRunner, Trial, outcome_from_frames, run_check
+from kit.execute import Reply, execute
+from kit.harness import CheckFailed, InProcessRunner, Trial, outcome_from_reply, run_check
 
 CONFIG = Config(grader=GraderSettings(examples=3, hidden_examples=3))
 
@@ -100,11 +101,11 @@ def test_meta_tensors_cross_without_payload():
 @pytest.mark.parametrize("inputs", [5, None, "args", [1, 2, 3], ([1], [2]), ({}, {}), [[1], {"k": 1}, 3]])
 def test_an_inputs_frame_that_is_not_args_and_kwargs_is_a_wire_error(inputs):
     with pytest.raises(wire.WireError):
-        outcome_from_frames(wire.encode(1.0), wire.encode(inputs), None, False)
+        outcome_from_reply(Reply(wire.encode(1.0), wire.encode(inputs)))
 
 
 def test_a_well_formed_inputs_frame_is_accepted():
-    outcome = outcome_from_frames(wire.encode(1.0), wire.encode(((torch.ones(2),), {"dim": 0})), None, False)
+    outcome = outcome_from_reply(Reply(wire.encode(1.0), wire.encode(((torch.ones(2),), {"dim": 0}))))
     assert outcome.output == 1.0 and outcome.inputs_after.kwargs == {"dim": 0}
 
 
@@ -143,6 +144,32 @@ def test_non_finite_output_is_fine_where_the_reference_is_non_finite_too(tmp_pat
     X = torch.tensor([[0.0, float("-inf"), 1.0]])
     trial = Trial(function, Call((X,)), torch.float32, InProcessRunner(solution))
     assert torch.isneginf(trial.output[0, 1]) and trial.non_finite is None
+
+
+def writer(path: str, data: bytes | None):
+    """A graded function that writes `data` at `path` (nothing at all for None)."""
+    import types
+
+    def save(n: int) -> int:
+        if data is not None:
+            Path(path).write_bytes(data)
+        return n
+
+    return types.SimpleNamespace(save=save, __name__="saver")
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG...", b"", None])
+def test_a_call_reads_back_the_file_its_function_left(tmp_path, data):
+    path = str(tmp_path / "figure.png")
+    outcome = InProcessRunner(writer(path, data)).run("save", Call((1,), read_back=path), "cpu")
+    assert outcome.error is None and outcome.output == 1
+    assert outcome.file == data  # None: no file, not an empty one
+
+
+def test_a_file_over_the_frame_limit_is_refused_not_read(tmp_path):
+    path = str(tmp_path / "huge.bin")
+    reply = execute(writer(path, b"x" * 2048), "save", Call((1,), read_back=path), "cpu", limits=wire.Limits(max_payload_bytes=1024))
+    assert reply.file is None and "left a file of more than 1,024 bytes" in reply.error
 
 
 # ---------------------------------------------------------------- autograder/grade.py

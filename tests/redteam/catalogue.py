@@ -264,7 +264,7 @@ SEQUENCE = [
          run="sequence"),
     Case("s_crash_inputs_frame", "hostile",
          "Replaces the sandbox's encoder so that accuracy()'s inputs-after frame is the number 5.",
-         WIRE + ": the inputs frame must be (args, kwargs) (kit.harness.outcome_from_frames)",
+         WIRE + ": the inputs frame must be (args, kwargs) (kit.harness.outcome_from_reply)",
          zero=("accuracy",), full=rest("accuracy"), messages=("malformed inputs frame",), file="s_crash_inputs_frame.py",
          run="sequence"),
     Case("s_crash_forged_status", "hostile",
