@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -146,29 +147,25 @@ def test_non_finite_output_is_fine_where_the_reference_is_non_finite_too(tmp_pat
     assert torch.isneginf(trial.output[0, 1]) and trial.non_finite is None
 
 
-def writer(path: str, data: bytes | None):
-    """A graded function that writes `data` at `path` (nothing at all for None)."""
-    import types
-
-    def save(n: int) -> int:
-        if data is not None:
-            Path(path).write_bytes(data)
-        return n
-
-    return types.SimpleNamespace(save=save, __name__="saver")
+def saver(tmp_path: Path, data: bytes | None) -> ModuleType:
+    """A submission whose save(n, path) writes `data` at path (nothing at all for None) and returns n."""
+    body = "pass" if data is None else f"Path(path).write_bytes({data!r})"
+    source = tmp_path / "saver.py"
+    source.write_text(f"from pathlib import Path\n\n\ndef save(n, path):\n    {body}\n    return n\n")
+    return load_module(source, f"saver_{tmp_path.name}")
 
 
 @pytest.mark.parametrize("data", [b"\x89PNG...", b"", None])
 def test_a_call_reads_back_the_file_its_function_left(tmp_path, data):
     path = str(tmp_path / "figure.png")
-    outcome = InProcessRunner(writer(path, data)).run("save", Call((1,), read_back=path), "cpu")
+    outcome = InProcessRunner(saver(tmp_path, data)).run("save", Call((1, path), read_back=path), "cpu")
     assert outcome.error is None and outcome.output == 1
     assert outcome.file == data  # None: no file, not an empty one
 
 
 def test_a_file_over_the_frame_limit_is_refused_not_read(tmp_path):
     path = str(tmp_path / "huge.bin")
-    reply = execute(writer(path, b"x" * 2048), "save", Call((1,), read_back=path), "cpu", limits=wire.Limits(max_payload_bytes=1024))
+    reply = execute(saver(tmp_path, b"x" * 2048), "save", Call((1, path), read_back=path), "cpu", limits=wire.Limits(max_payload_bytes=1024))
     assert reply.file is None and "left a file of more than 1,024 bytes" in reply.error
 
 
