@@ -39,6 +39,7 @@ def leaves_inputs_unchanged() -> Check:
         "leaves its inputs unchanged",
         verify,
         hint="use out-of-place ops (x = x - m, not x -= m or x.sub_(m)) and return new tensors",
+        gated=True,
     )
 
 
@@ -76,6 +77,7 @@ def device_agnostic() -> Check:
         hint="create new tensors on the input's device and dtype (torch.zeros_like, device=X.device)",
         dtypes=(torch.float32,),
         examples=5,
+        gated=True,
     )
 
 
@@ -83,7 +85,7 @@ def same_on_cuda() -> Check:
     def verify(t: Trial) -> None:
         t.assert_close(t.run(device="cuda"), t.run(device="cpu"), "output on CUDA")
 
-    return Check("gives the CPU result on CUDA", verify, device="cuda", hint="avoid device-specific code paths")
+    return Check("gives the CPU result on CUDA", verify, device="cuda", hint="avoid device-specific code paths", gated=True)
 
 
 def runs_on_cuda() -> Check:
@@ -96,4 +98,4 @@ def runs_on_cuda() -> Check:
         on_meta = tree_map(lambda x: x.to("meta"), t.run())
         t.assert_close(on_meta, t.run(device="cpu"), "output on CUDA")
 
-    return Check("runs on CUDA", verify, device="cuda", examples=5)
+    return Check("runs on CUDA", verify, device="cuda", examples=5, gated=True)

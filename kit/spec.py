@@ -52,6 +52,13 @@ class Check:
     examples: int | None = None  # None: the run's default
     weight: float = 1.0
     hidden: bool = False  # hidden checks report pass/fail only, never their inputs
+    # True for a property that code doing nothing can satisfy (inputs unchanged, any device,
+    # an invariance, "is 0 when ..."): it pays only as far as the function is correct (kit.scoring)
+    gated: bool = False
+
+    def hint_for(self, message: str) -> str:
+        """The hint to show with this failure message ("" for none)."""
+        return self.hint
 
 
 def replace_inputs(check: Check, inputs: Inputs, label: str) -> Check:
