@@ -20,6 +20,7 @@ from autograder import report, sandbox, static
 from autograder.config import Config
 from autograder.submissions import Submission, find
 from autograder.suite import GradedCheck, graded_checks
+from kit import scoring
 from kit.catalog import ROOT, load_assignment
 from kit.harness import CheckFailed, draw_examples, run_check, run_examples
 from kit.spec import Assignment
@@ -84,20 +85,9 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     if not job.isolated:
         result.notes.append("Graded WITHOUT the sandbox (--no-sandbox).")
 
-    shares = {}
-    for function in assignment.functions:
-        mine = [g for g in checks if g.function is function]
-        total = sum(g.check.weight for g in mine)
-        for g in mine:
-            shares[id(g)] = function.points * g.check.weight / total if total else 0.0
-
-    def record(g: GradedCheck, passed: bool, output: str) -> None:
-        result.tests.append(report.TestResult(g.function.name, g.name, shares[id(g)], passed, output, g.check.hidden))
-
     if submission.problem is not None:
         result.problem = submission.problem
-        for g in checks:
-            record(g, False, submission.problem)
+        _record(result, assignment, checks, {i: (False, submission.problem) for i in range(len(checks))})
         return _finish(result, started)
 
     flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions, local_modules=(assignment.module,))
@@ -129,9 +119,29 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
                         shrunk.add(g.function.name)
     finally:
         runner.close()
-    for i, g in enumerate(checks):  # recorded in the checks' own order, whatever order they ran in
-        record(g, *outcomes[i])
+    _record(result, assignment, checks, outcomes)
     return _finish(result, started)
+
+
+def _record(result: report.SubmissionResult, assignment: Assignment, checks: list[GradedCheck], outcomes: dict[int, tuple[bool, str]]) -> None:
+    """Score every check by the kit's rule (kit.scoring), in the checks' own order, whatever order they ran in."""
+    scored = {}
+    for function in assignment.functions:
+        mine = [i for i, g in enumerate(checks) if g.function is function]
+        for i, item in zip(mine, scoring.earned(function.points, [(checks[i].check, outcomes[i][0]) for i in mine]), strict=True):
+            scored[i] = item
+    held_back = []
+    for i, g in enumerate(checks):
+        passed, output = outcomes[i]
+        item = scored[i]
+        if item.held_back:
+            held_back.append(g.function.name)
+            if not g.check.hidden:  # a hidden check says passed or failed, nothing else
+                output = scoring.held_back_note(item)
+        result.tests.append(report.TestResult(g.function.name, g.name, item.maximum, passed, output, g.check.hidden, item.points))
+    if held_back:
+        functions = ", ".join(dict.fromkeys(held_back))
+        result.notes.append(f"Passing property checks of {functions} earn less than their points: {scoring.GATED_NOTE}.")
 
 
 def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner:
@@ -244,8 +254,8 @@ def _feedback(g: GradedCheck, dtype: torch.dtype, failure: CheckFailed) -> str:
     lines = [f"[{str(dtype).removeprefix('torch.')}] {failure.message}"]
     if failure.example:
         lines.append(f"Failing input: {failure.example}")
-    if g.check.hint:
-        lines.append(f"Hint: {g.check.hint}")
+    if hint := g.check.hint_for(failure.message):
+        lines.append(f"Hint: {hint}")
     return "\n".join(lines)
 
 

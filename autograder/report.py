@@ -23,10 +23,7 @@ class TestResult:
     passed: bool = False
     output: str = ""
     hidden: bool = False
-
-    @property
-    def score(self) -> float:
-        return self.max_score if self.passed else 0.0
+    score: float = 0.0  # what the check earned under kit.scoring (a passed property can earn less than max_score)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from types import ModuleType
 
 import torch
 
+from kit import scoring
 from kit.catalog import load_assignment
 from kit.harness import CheckFailed, InProcessRunner, run_check
 from kit.spec import Check, Function
@@ -38,8 +39,15 @@ def public_checks(function: Function) -> list[Check]:
     return [c for c in function.checks_for() if not c.hidden and (c.device != "cuda" or cuda)]
 
 
-def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int = DEFAULT_EXAMPLES) -> None:
+# Set by the hidden part of a test cell at `nbgrader autograde` (autograder.release.notebook): `check`
+# then returns the cell's points under the grader's own checks and scoring rule, for nbgrader's partial credit.
+graded: Callable[..., float] | None = None
+
+
+def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int = DEFAULT_EXAMPLES) -> float | None:
     """Run `function_name`'s public checks on `fn`; raise AssertionError listing what failed."""
+    if graded is not None:
+        return graded(assignment_id, function_name, fn, hidden=False)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     assignment = load_assignment(assignment_id)
@@ -57,10 +65,12 @@ def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int
                 lines = [f"FAILED {function_name}: {one.name} [{str(dtype).removeprefix('torch.')}]", f"  {error.message}"]
                 if error.example:
                     lines.append(f"  smallest failing input: {error.example}")
-                if one.hint:
-                    lines.append(f"  hint: {one.hint}")
+                if hint := one.hint_for(error.message):
+                    lines.append(f"  hint: {hint}")
                 failures.append("\n".join(lines))
                 break
     print(f"{function_name}: {len(checks) - len(failures)}/{len(checks)} public checks passed")
+    if failures and len(failures) < len(checks) and any(c.gated for c in checks):
+        print(f"  passing property checks (inputs unchanged, any device, ...) pay only as far as the function is correct: {scoring.GATED_NOTE}")
     if failures:
         raise AssertionError("\n".join(failures) + "\nThese are the public tests only; the grade also includes hidden tests.")

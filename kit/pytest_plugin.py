@@ -49,6 +49,7 @@ _import_heavy("torch", "kit.catalog", "kit.checks", "kit.harness")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from kit import scoring  # noqa: E402
 from kit.catalog import LoadError, load_module  # noqa: E402
 from kit.harness import CheckFailed, InProcessRunner, run_check  # noqa: E402
 from kit.spec import Assignment, Check, Function  # noqa: E402
@@ -218,6 +219,7 @@ class Scoreboard:
     failures: list = field(default_factory=list)
     load_errors: set = field(default_factory=set)
     assignments: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)  # (assignment, function, check name) -> Check
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -229,6 +231,7 @@ class Scoreboard:
         function, check, dtype = params["function"], params["check"], params["dtype"]
         self.assignments[assignment.id] = assignment
         key = (assignment.id, function.name, check.name)
+        self.checks[key] = check
         self.passed[key] &= report.passed
         if report.when == "setup" and report.passed:
             self.passed[key] &= True
@@ -255,16 +258,21 @@ class Scoreboard:
             table.add_column("checks passed", justify="right")
             table.add_column("points", justify="right")
             total = 0.0
+            held_back = []
             for function in assignment.functions:
                 keys = [k for k in self.passed if k[:2] == (assignment.id, function.name)]
                 if not keys:
                     continue
-                ok = sum(self.passed[k] for k in keys)
-                points = function.points * ok / len(keys)
+                scored = scoring.earned(function.points, [(self.checks[k], self.passed[k]) for k in keys])
+                points = sum(item.points for item in scored)
                 total += points
-                table.add_row(function.name, f"{ok}/{len(keys)}", f"{points:.1f}/{function.points:g}")
+                table.add_row(function.name, f"{sum(item.passed for item in scored)}/{len(keys)}", f"{points:.1f}/{function.points:g}")
+                if waiting := sum(item.held_back for item in scored):
+                    held_back.append(f"{function.name}: {waiting} passing property check(s) earn less than their points: {scoring.GATED_NOTE}")
             table.add_row("total", "", f"{total:.1f}/{assignment.points:g}", style="bold")
             console.print(table)
+            for line in held_back:
+                console.print(line, highlight=False, markup=False)
         for message in sorted(self.load_errors):
             console.print(f"[red]Could not load your module:[/red] {message}")
         shown = set()
@@ -276,8 +284,8 @@ class Scoreboard:
             console.print(f"  {error.message}", highlight=False, markup=False)
             if error.example:
                 console.print(f"  smallest failing input: {error.example}", highlight=False, markup=False)
-            if check.hint:
-                console.print(f"  hint: {check.hint}", highlight=False, markup=False)
+            if hint := check.hint_for(error.message):
+                console.print(f"  hint: {hint}", highlight=False, markup=False)
         if self.failures or self.load_errors:
             console.print("These are the public tests only; the grade also includes hidden tests.")
 
@@ -286,6 +294,6 @@ def _failure_text(error: CheckFailed, dtype: torch.dtype) -> str:
     lines = [f"{error.function}: {error.check.name} [{dtype_name(dtype)}]", f"  {error.message}"]
     if error.example:
         lines.append(f"  smallest failing input: {error.example}")
-    if error.check.hint:
-        lines.append(f"  hint: {error.check.hint}")
+    if hint := error.check.hint_for(error.message):
+        lines.append(f"  hint: {hint}")
     return "\n".join(lines)

@@ -9,9 +9,10 @@ that the kit's own autograder finds a submitted notebook where it looks for `sof
   `### BEGIN SOLUTION` / `### END SOLUTION`, which `nbgrader generate_assignment` replaces
   by the same `raise NotImplementedError(...)` line as the .py stub;
 - after each, a visible test cell (`kit.notebook.check`: the public checks students run
-  with pytest) whose hidden part re-runs the grader's own draws and its forbidden-API rule,
-  and a hidden test cell with the hidden checks, all between `### BEGIN HIDDEN TESTS` /
-  `### END HIDDEN TESTS`;
+  with pytest) whose hidden part makes that call, at autograde, return the cell's points
+  under the grader's own draws, forbidden-API rule and scoring rule (nbgrader's partial
+  credit), and a hidden test cell with the hidden checks, scored alike, all between
+  `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`;
 - points in each test cell's nbgrader metadata: the function's points split between the two
   cells in proportion to the weights of their checks, as the grader splits them.
 """
@@ -119,12 +120,12 @@ def notebook(assignment: Assignment) -> nbformat.NotebookNode:
         cells.append(
             new_code_cell(
                 f"# Public checks of {name} (run this cell after editing the one above)\n"
-                "from kit.notebook import check\n\n"
-                f"check({call.format(name=name)})\n"
                 "### BEGIN HIDDEN TESTS\n"
-                "from autograder.release.notebook import check_as_graded\n\n"
-                f"check_as_graded({call.format(name=name)}, hidden=False)\n"
-                "### END HIDDEN TESTS",
+                "from autograder.release.notebook import grade_with_the_grader\n\n"
+                "grade_with_the_grader()  # at autograde: check() returns this cell's points by the grader's checks and rule\n"
+                "### END HIDDEN TESTS\n"
+                "from kit.notebook import check\n\n"
+                f"check({call.format(name=name)})",
                 metadata=metadata(f"test_{name}", grade=True, locked=True, points=visible),
             )
         )

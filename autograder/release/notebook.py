@@ -1,9 +1,11 @@
 """What the hidden parts of an nbgrader notebook's test cells run at `nbgrader autograde`.
 
 The visible part of a test cell runs the public checks students see (`kit.notebook.check`).
-At autograde time nbgrader puts back the hidden parts, which call `check_as_graded`: the
-checks `python -m autograder grade` runs, with its seeds, example counts, tolerances and
-points from grader.toml, and its forbidden-API rule. They run in the notebook's kernel
+At autograde time nbgrader puts back the hidden parts: `grade_with_the_grader` makes that
+visible call score instead, and the hidden cells call `check_as_graded`: the checks
+`python -m autograder grade` runs, with its seeds, example counts, tolerances and points
+from grader.toml, its forbidden-API rule and its scoring rule (kit.scoring). Each cell's
+value is its points, which nbgrader takes as partial credit. They run in the notebook's kernel
 (nbgrader executes the notebook; the kit's bubblewrap sandbox is not involved), so this
 module is importable only where the instructor's kit (solutions, hidden tests) is.
 """
@@ -21,7 +23,8 @@ from autograder import config as grader_config
 from autograder.grade import configured, runnable, seed_for
 from autograder.static import explain, forbidden_uses
 from autograder.submissions import notebook_to_source
-from autograder.suite import graded_checks
+from autograder.suite import GradedCheck, graded_checks
+from kit import scoring
 from kit.catalog import ROOT, assignment_ids, load_assignment
 from kit.harness import CheckFailed, InProcessRunner, draw_examples, run_examples
 from kit.notebook import as_module
@@ -88,28 +91,74 @@ def check_forbidden(assignment_id: str, function_name: str, fn: Callable) -> Non
         raise AssertionError(explain(function_name, uses, "0 points"))
 
 
-def check_as_graded(assignment_id: str, function_name: str, fn: Callable, *, hidden: bool) -> None:
-    """Run the grader's public (hidden=False) or hidden checks of one function on `fn`.
+_verdicts: dict[tuple[str, str, int], list[tuple[GradedCheck, bool, str]]] = {}
 
-    Hidden checks report pass or fail only, never their inputs.
+
+def graded_verdicts(assignment_id: str, function_name: str, fn: Callable) -> list[tuple[GradedCheck, bool, str]]:
+    """(check, passed, what to print) for every graded check of one function, public and hidden.
+
+    Run once per function and kept: the public cell and the hidden cell both score from it,
+    since under the kit's rule (kit.scoring) what a property earns depends on all the
+    function's correctness checks.
     """
-    check_forbidden(assignment_id, function_name, fn)
+    key = (assignment_id, function_name, id(fn))
+    if key in _verdicts:
+        return _verdicts[key]
     settings = grader_settings()
     assignment = configured(load_assignment(assignment_id), settings)
-    graded = [g for g in runnable(graded_checks(assignment)) if g.function.name == function_name and g.check.hidden == hidden]
     seed = seed_for(settings.grader.seed, assignment.id)
     runner = InProcessRunner(as_module(assignment.module, **{function_name: fn}))
-    failed: list[str] = []
-    for g in graded:
-        count = g.check.examples or (settings.grader.hidden_examples if hidden else settings.grader.examples)
+    verdicts = []
+    for g in runnable(graded_checks(assignment)):
+        if g.function.name != function_name:
+            continue
+        count = g.check.examples or (settings.grader.hidden_examples if g.check.hidden else settings.grader.examples)
+        passed, said = True, g.check.name
         for dtype in g.check.dtypes or g.function.dtypes:
             calls = draw_examples(g.check, g.function, dtype, count, seed_for(seed, g.name, dtype))
             try:
                 run_examples(g.check, g.function, runner, dtype, calls, [{} for _ in calls])
             except CheckFailed as failure:
-                failed.append(g.check.name if hidden else f"{g.check.name} [{str(dtype).removeprefix('torch.')}]: {failure.message}")
+                passed = False
+                if not g.check.hidden:
+                    said = f"{g.check.name} [{str(dtype).removeprefix('torch.')}]: {failure.message}"
                 break
+        verdicts.append((g, passed, said))
+    _verdicts[key] = verdicts
+    return verdicts
+
+
+def check_as_graded(assignment_id: str, function_name: str, fn: Callable, *, hidden: bool) -> float:
+    """The points the public (hidden=False) or hidden test cell of one function earns, by the grader's checks and rule.
+
+    The value is the cell's last expression, so nbgrader takes it as partial credit (out of
+    the cell's points, `split_points`). Hidden checks report pass or fail only, never their
+    inputs. A forbidden routine fails the cell (AssertionError), as the grader's 'zero' rule.
+    """
+    from autograder.release.nbgrader_course import split_points
+
+    check_forbidden(assignment_id, function_name, fn)
+    assignment = configured(load_assignment(assignment_id), grader_settings())
+    verdicts = graded_verdicts(assignment_id, function_name, fn)
+    scored = scoring.earned(assignment.function(function_name).points, [(g.check, passed) for g, passed, _ in verdicts])
+    mine = [(said, passed, item) for (g, passed, said), item in zip(verdicts, scored, strict=True) if g.check.hidden == hidden]
     kind = "hidden" if hidden else "graded public"
-    print(f"{function_name}: {len(graded) - len(failed)}/{len(graded)} {kind} checks passed")
-    if failed:
-        raise AssertionError(f"{function_name}: {len(failed)} {kind} check(s) failed:\n  " + "\n  ".join(failed))
+    print(f"{function_name}: {sum(passed for _, passed, _ in mine)}/{len(mine)} {kind} checks passed")
+    for said, passed, item in mine:
+        if not passed:
+            print(f"  failed: {said}")
+        elif item.held_back:
+            print(f"  {item.check.name}: {scoring.held_back_note(item)}")
+    maximum = sum(item.maximum for _, _, item in mine)
+    cell_points = split_points(assignment, function_name)[1 if hidden else 0]
+    earned = sum(item.points for _, _, item in mine)
+    if not maximum:
+        return 0.0
+    return cell_points if earned >= maximum - 1e-9 else round(cell_points * earned / maximum, 4)  # never above the cell's points
+
+
+def grade_with_the_grader() -> None:
+    """At `nbgrader autograde`: make the visible `kit.notebook.check` of test cells score as the grader does."""
+    import kit.notebook
+
+    kit.notebook.graded = check_as_graded
