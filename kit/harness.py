@@ -149,9 +149,30 @@ class Trial:
         return value
 
     def assert_close(self, actual: Any, expected: Any, what: str = "output", scale: float = 1.0) -> None:
-        """Compare within the function's tolerance for this dtype, times `scale`."""
+        """Compare within the function's tolerance for this dtype, times `scale`.
+
+        The absolute term grows with the inputs: atol + ulps * eps * max|X| (kit.spec.Tolerance),
+        so that every backward-stable formulation passes, not only the reference's rounding.
+        """
         tol = self.function.tolerance_for(self.dtype)
-        assert_close(actual, expected, tol.rtol * scale, tol.atol * scale, what)
+        assert_close(actual, expected, tol.rtol * scale, (tol.atol + tol.ulps * self.input_scale) * scale, what)
+
+    @cached_property
+    def input_scale(self) -> float:
+        """eps * max|X|: one machine epsilon of the largest finite |value| in the call's floating-point tensors.
+
+        Each tensor counts in its own dtype's epsilon. Non-finite values are left out (a -inf
+        in a mask says "forbidden", not "large"), and so are the check's `extra` data, which
+        the function never sees.
+        """
+        scale = 0.0
+        for tensor in self.call.tensors():
+            if not tensor.dtype.is_floating_point or tensor.device.type == "meta" or tensor.numel() == 0:
+                continue
+            finite = tensor.detach()[torch.isfinite(tensor.detach())]
+            if finite.numel():
+                scale = max(scale, torch.finfo(tensor.dtype).eps * float(finite.abs().max()))
+        return scale
 
 
 def _any_non_finite(value: Any) -> bool:

@@ -26,17 +26,43 @@ Inputs = Callable[[torch.dtype], st.SearchStrategy[Call]]
 
 @dataclass(frozen=True)
 class Tolerance:
+    """|actual - expected| <= atol + ulps * eps * max|X| + rtol * |expected|, elementwise.
+
+    `eps * max|X|` is one machine epsilon (torch.finfo(dtype).eps) of the largest finite |value|
+    among the call's floating-point input tensors (`Trial.assert_close`). A backward-stable
+    formulation returns f(X + dX) with |dX| <= k * eps * |X| for a small k, so its error is
+    absolute, at the scale of the inputs, not of the output: X - (m + log(sum(exp(X - m))))
+    at X = [512, 512] rounds m + log 2 to the float32 grid at 512 (ulp 6.1e-5) and is off
+    by 2.9e-5 = 0.48 eps * 512 from -log 2, far outside rtol * |-log 2| = 7e-6. rtol and atol
+    alone would grade the rounding of one textbook formula against another's.
+    """
+
     rtol: float
     atol: float
+    # eps * max|X| per unit. 4: a formulation's own error is about 0.5 eps max|X| per rounding
+    # of a value at the inputs' scale (m + log(sum), X - m); the functions graded here amplify
+    # an input perturbation by at most about 2 (log_softmax's Jacobian I - 1 p^T has row sums
+    # of |.| below 2, softmax's below 1/2, normalisation and attention about 1); and both the
+    # student's and the reference's outputs carry such an error. 0.5 * 2 * 2 = 2, doubled for
+    # the two or three roundings at that scale on a path: 4. Mistakes the checks look for
+    # (a wrong dim, a missing term, the max not subtracted) are errors of order 1, or of
+    # order max|X|, far above 4 eps max|X| (5e-6 for float32 logits of 10, 5e-3 for 1e4).
+    ulps: float = 4.0
 
 
-# torch.testing.assert_close's defaults, loosened a little for float32 reductions.
+# torch.testing.assert_close's defaults, loosened a little for float32 reductions; each plus
+# `ulps` epsilons of the inputs' largest magnitude (see Tolerance).
 DEFAULT_TOLERANCE = {
     torch.float16: Tolerance(1e-3, 1e-3),
     torch.bfloat16: Tolerance(1.6e-2, 1e-3),
     torch.float32: Tolerance(1e-5, 1e-6),
     torch.float64: Tolerance(1e-7, 1e-9),
 }
+
+
+# In the message of every failure for a nan/inf where a finite value is expected (kit.harness):
+# `Check(hint_when=NON_FINITE)` gives a hint about overflow, 0/0 or log(0) for those alone.
+NON_FINITE = "non-finite"
 
 
 @dataclass(frozen=True)
@@ -55,9 +81,15 @@ class Check:
     # True for a property that code doing nothing can satisfy (inputs unchanged, any device,
     # an invariance, "is 0 when ..."): it pays only as far as the function is correct (kit.scoring)
     gated: bool = False
+    # The failures `hint` explains, where the check can fail in other ways too: a piece of the
+    # failure message (NON_FINITE for a nan/inf where a finite value is expected). Any other failure gets no hint: "subtract the max" is wrong advice for a
+    # value off by a rounding, or for an exception. "" (default): the hint fits every failure.
+    hint_when: str = ""
 
     def hint_for(self, message: str) -> str:
         """The hint to show with this failure message ("" for none)."""
+        if self.hint_when and self.hint_when not in message:
+            return ""
         return self.hint
 
 

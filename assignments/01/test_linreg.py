@@ -448,7 +448,7 @@ ASSIGNMENT = Assignment(
             true_weights,
             points=2,
             checks=(
-                Check("returns X (n, d) and y (n, 1) in w's dtype", data_shapes, hint="y = X @ w.reshape(-1, 1) + b keeps y a column"),
+                Check("returns X (n, d) and y (n, 1) in w's dtype", data_shapes, hint="y = X @ w.reshape(-1, 1) + b keeps y a column", gated=True),
                 Check("gives y = X w + b exactly when noise=0", exactly_linear_without_noise, inputs=noiseless),
                 Check(
                     "draws standard normal X and noise of standard deviation `noise`",
@@ -462,6 +462,7 @@ ASSIGNMENT = Assignment(
                     same_seed_same_draw,
                     examples=5,
                     hint="use torch.randn(..., dtype=w.dtype, device=w.device); never call torch.manual_seed inside",
+                    gated=True,
                 ),
             ),
             deterministic=False,
@@ -471,19 +472,20 @@ ASSIGNMENT = Assignment(
             labelled_examples,
             points=2,
             checks=(
-                Check("makes batches of batch_size, the last one with the rest", batch_sizes, hint="for i in range(0, n, batch_size): take indices[i : i + batch_size]"),
+                Check("makes batches of batch_size, the last one with the rest", batch_sizes, hint="for i in range(0, n, batch_size): take indices[i : i + batch_size]", gated=True),
                 Check(
                     "covers every example exactly once, with its own label",
                     covers_every_example_once,
                     hint="index features and labels with the same slice of one permutation (torch.randperm(n)), not with torch.randint",
                 ),
-                Check("shuffles the examples", shuffles, inputs=long_epochs, hint="indices = torch.randperm(n, device=features.device)"),
+                Check("shuffles the examples", shuffles, inputs=long_epochs, hint="indices = torch.randperm(n, device=features.device)", gated=True),
                 Check(
                     "draws its order from torch's global generator",
                     same_seed_same_draw,
                     inputs=long_epochs,
                     examples=5,
                     hint="torch.randperm, not Python's random.shuffle (torch.manual_seed does not seed it); never seed inside",
+                    gated=True,
                 ),
             ),
             deterministic=False,
@@ -509,8 +511,9 @@ ASSIGNMENT = Assignment(
                     keeps_shape_for_flat_targets,
                     inputs=flat_targets,
                     hint="(n, 1) - (n,) broadcasts to (n, n): reshape y to y_hat's shape first",
+                    gated=True,
                 ),
-                Check("is 1/2 when y_hat - y = 1", half_for_unit_error, hint="the book's loss is (y_hat - y)**2 / 2, with the 1/2"),
+                Check("is 1/2 when y_hat - y = 1", half_for_unit_error, hint="the book's loss is (y_hat - y)**2 / 2, with the 1/2", gated=True),
             ),
         ),
         Function(
@@ -520,11 +523,12 @@ ASSIGNMENT = Assignment(
             reference=reference_sgd_step,
             reference_name="[p - lr * g / batch_size for p, g in zip(params, grads)]",
             checks=(
-                Check("keeps the parameters when the gradients are zero", zero_gradient_keeps_params, inputs=zero_gradients),
+                Check("keeps the parameters when the gradients are zero", zero_gradient_keeps_params, inputs=zero_gradients, gated=True),
                 Check(
                     "depends on lr / batch_size only",
                     depends_on_lr_over_batch_size,
                     hint="the gradients are of the summed batch loss: divide by batch_size",
+                    gated=True,
                 ),
                 Check("steps against the gradient", descends, hint="p - lr * g / batch_size: minus, to go downhill"),
             ),

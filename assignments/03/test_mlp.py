@@ -16,7 +16,7 @@ from torch import nn
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
+from kit.spec import NON_FINITE, Assignment, Check, Function, Tolerance
 from kit.strategies import shapes, tensors
 
 SEEDS = st.integers(0, 2**31 - 1)
@@ -317,24 +317,29 @@ ASSIGNMENT = Assignment(
                     survivors_scaled,
                     inputs=many_nonzero,
                     hint="inverted dropout: out = mask * X / (1 - p), in X's dtype",
+                    gated=True,
                 ),
                 Check(
                     "preserves the expectation",
                     expectation_preserved,
                     inputs=many_nonzero,
                     hint="E[mask] = 1 - p, so dividing the kept values by 1 - p keeps E[out] = X",
+                    gated=True,
                 ),
                 Check(
                     "returns X unchanged when training=False or p=0",
                     returns_x,
                     inputs=identity_cases,
                     hint="dropout is off at evaluation time: return X's values as they are (X.clone())",
+                    gated=True,
                 ),
                 Check(
                     "returns zeros (not nan) when p=1",
                     returns_zeros,
                     inputs=drop_everything,
                     hint="with p = 1, X / (1 - p) divides by 0: return torch.zeros_like(X)",
+                    hint_when=NON_FINITE,  # zeros expected, finite non-zeros got: not a division by 0
+                    gated=True,
                 ),
                 Check(
                     "draws its mask from torch's global generator",
@@ -342,6 +347,7 @@ ASSIGNMENT = Assignment(
                     inputs=many_nonzero,
                     examples=5,
                     hint="use torch.rand_like(X) (or torch.bernoulli) and never call torch.manual_seed inside dropout",
+                    gated=True,
                 ),
             ),
             deterministic=False,
@@ -354,8 +360,8 @@ ASSIGNMENT = Assignment(
             reference_name="half the sum of squares, sum(w.pow(2).sum() for w in params) / 2",
             checks=(
                 Check("is w**2 / 2 for a single weight w", half_square_of_single_weight, inputs=single_weights, hint="square, sum, then halve"),
-                Check("adds up over the list of tensors", additive_over_list, hint="sum the squares of every tensor in the list, not just the first"),
-                Check("grows with the square of the weights", quadratic_in_scale, hint="the squared norm, not the norm: w.pow(2).sum(), no sqrt"),
+                Check("adds up over the list of tensors", additive_over_list, hint="sum the squares of every tensor in the list, not just the first", gated=True),
+                Check("grows with the square of the weights", quadratic_in_scale, hint="the squared norm, not the norm: w.pow(2).sum(), no sqrt", gated=True),
             ),
         ),
         Function(
@@ -370,6 +376,7 @@ ASSIGNMENT = Assignment(
                     eval_ignores_dropout,
                     inputs=eval_with_dropout,
                     hint="pass `training` on to your dropout: at evaluation time nothing is dropped",
+                    gated=True,
                 ),
                 Check(
                     "has no activation on the last layer",

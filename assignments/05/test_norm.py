@@ -258,6 +258,7 @@ ASSIGNMENT = Assignment(
                     shift_invariant_per_channel,
                     inputs=bn_training,
                     hint="each channel needs its own mean: reduce over every dim but dim 1, not over all of X",
+                    gated=True,
                 ),
                 Check(
                     "in training, updates the running statistics with PyTorch's momentum and the unbiased variance",
@@ -277,6 +278,7 @@ ASSIGNMENT = Assignment(
                     eval_independent_of_batch,
                     inputs=bn_eval,
                     hint="with training=False the output of a sample must not depend on the rest of the batch",
+                    gated=True,
                 ),
             ),
             tolerance=NORM_TOLERANCE,
@@ -302,6 +304,7 @@ ASSIGNMENT = Assignment(
                     "normalises each sample independently of the batch",
                     independent_of_batch,
                     hint="the statistics come from the normalised (trailing) dims only, never from dim 0",
+                    gated=True,
                 ),
             ),
             tolerance=NORM_TOLERANCE,

@@ -12,7 +12,7 @@ from torch import nn
 from kit.calls import Call
 from kit.harness import StudentError, Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
+from kit.spec import NON_FINITE, Assignment, Check, Function, Tolerance
 from kit.strategies import floats, shapes, tensors
 
 GATES = {"rnn_cell": 1, "gru_cell": 3, "lstm_cell": 4}
@@ -309,10 +309,10 @@ ASSIGNMENT = Assignment(
             reference_name="nn.RNNCell with the same weights",
             tolerance=CELL_TOLERANCE,
             checks=(
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("rnn_cell"), **STRUCTURAL, hint="add b_ih and b_hh each only when it is not None"),
-                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL, hint="x @ w_ih.T mixes input features, never batch rows"),
-                Check("defaults to nonlinearity='tanh'", default_is_tanh, **STRUCTURAL),
-                Check("raises ValueError for an unknown nonlinearity", unknown_nonlinearity_raises, dtypes=(torch.float32,), examples=3, hint="nn.RNNCell accepts 'tanh' and 'relu' only"),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("rnn_cell"), **STRUCTURAL, hint="add b_ih and b_hh each only when it is not None", gated=True),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL, hint="x @ w_ih.T mixes input features, never batch rows", gated=True),
+                Check("defaults to nonlinearity='tanh'", default_is_tanh, **STRUCTURAL, gated=True),
+                Check("raises ValueError for an unknown nonlinearity", unknown_nonlinearity_raises, dtypes=(torch.float32,), examples=3, hint="nn.RNNCell accepts 'tanh' and 'relu' only", gated=True),
             ),
         ),
         Function(
@@ -329,8 +329,8 @@ ASSIGNMENT = Assignment(
                     gru_reset_gate_cuts_hidden_path,
                     hint="PyTorch's candidate is n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)); the book puts r on h before the product",
                 ),
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("gru_cell"), **STRUCTURAL),
-                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("gru_cell"), **STRUCTURAL, gated=True),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL, gated=True),
             ),
         ),
         Function(
@@ -346,9 +346,9 @@ ASSIGNMENT = Assignment(
                     lstm_keeps_cell_state,
                     hint="gate blocks are stacked (i, f, g, o); c' = f * c + i * g and h' = o * tanh(c')",
                 ),
-                Check("forgets c when i = 1 and f = 0", lstm_forgets_cell_state, hint="the forget gate f multiplies the old cell state c"),
-                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("lstm_cell"), **STRUCTURAL),
-                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL),
+                Check("forgets c when i = 1 and f = 0", lstm_forgets_cell_state, hint="the forget gate f multiplies the old cell state c", gated=True),
+                Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("lstm_cell"), **STRUCTURAL, gated=True),
+                Check("computes each row of the batch on its own", rows_are_independent, **STRUCTURAL, gated=True),
             ),
         ),
         Function(
@@ -377,7 +377,7 @@ ASSIGNMENT = Assignment(
                     inputs=tiny_gradients,
                     hint="PyTorch's scale is max_norm / (total_norm + 1e-6), clamped to at most 1",
                 ),
-                Check("returns zeros and total_norm 0 for all-zero gradients", zeros_stay_zeros, inputs=zero_gradients, examples=5, hint="never divide by the norm itself: 0 / 0 is nan"),
+                Check("returns zeros and total_norm 0 for all-zero gradients", zeros_stay_zeros, inputs=zero_gradients, examples=5, hint="never divide by the norm itself: 0 / 0 is nan", hint_when=NON_FINITE),
             ),
             meta=False,  # a data-dependent `if total_norm > max_norm` is fine here
         ),

@@ -224,7 +224,7 @@ ASSIGNMENT = Assignment(
             autograd=False,
             checks=(
                 Check("each step is one tanh cell applied to the previous state", each_step_is_one_cell, hint="H[t] = tanh(X[t] @ w_ih.T + b_ih + H[t-1] @ w_hh.T + b_hh), starting from h0; h0 itself is not part of H"),
-                Check("earlier states do not depend on later inputs", ignores_the_future, inputs=prefix_inputs),
+                Check("earlier states do not depend on later inputs", ignores_the_future, inputs=prefix_inputs, gated=True),
             ),
         ),
         Function(
@@ -236,7 +236,7 @@ ASSIGNMENT = Assignment(
             tolerance=TOLERANCE,
             autograd=False,
             checks=(
-                Check("computes the gradients without autograd", without_autograd, examples=3, hint="no .backward(), torch.autograd or requires_grad: apply the BPTT recurrences by hand"),
+                Check("computes the gradients without autograd", without_autograd, examples=3, hint="no .backward(), torch.autograd or requires_grad: apply the BPTT recurrences by hand", gated=True),
                 Check(
                     "full BPTT matches finite differences",
                     matches_finite_differences,

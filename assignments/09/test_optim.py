@@ -343,6 +343,7 @@ def rule_function(name: str, points: float) -> Function:
                 examples=10,
                 dtypes=(torch.float32,),
                 hint=f"return every hyper-parameter (defaults filled in) plus {', '.join(RULES[name].state) or 'nothing else'}; step is a Python int",
+                gated=True,
             ),
         ),
     )

@@ -393,7 +393,7 @@ ASSIGNMENT = Assignment(
             seeds,
             points=1,
             checks=(
-                Check("returns every parameter of PARAM_SHAPES in float32", has_every_parameter, hint="one tensor per name of PARAM_SHAPES, of that shape"),
+                Check("returns every parameter of PARAM_SHAPES in float32", has_every_parameter, hint="one tensor per name of PARAM_SHAPES, of that shape", gated=True),
                 Check(
                     "starts batch norm at weight 1, bias 0, running mean 0, variance 1 (and fc.bias at 0)",
                     batch_norm_starts_neutral,
@@ -423,7 +423,7 @@ ASSIGNMENT = Assignment(
             reference=reference_forward,
             reference_name="the same network built from F.conv2d, F.batch_norm, F.max_pool2d, F.dropout and F.linear",
             checks=(
-                Check("returns logits (N, 10) and the 4 running statistics", returns_logits_and_stats, hint="return logits, {name: tensor for the 4 names of RUNNING_STATS}"),
+                Check("returns logits (N, 10) and the 4 running statistics", returns_logits_and_stats, hint="return logits, {name: tensor for the 4 names of RUNNING_STATS}", gated=True),
                 Check(
                     "uses (and returns unchanged) the running statistics in evaluation mode",
                     evaluation_uses_running_stats,
@@ -456,6 +456,7 @@ ASSIGNMENT = Assignment(
                     returns_params_and_history,
                     examples=3,
                     hint='history = {"loss": [...], "accuracy": [...]}, one Python float per epoch (loss.item())',
+                    gated=True,
                 ),
                 Check(
                     "lowers the training loss over 3 epochs on 256 digits",
@@ -463,6 +464,7 @@ ASSIGNMENT = Assignment(
                     inputs=short_runs,
                     examples=1,
                     hint="check the sign of your update and the learning rate (Adam with lr around 0.01 works)",
+                    gated=True,
                 ),
                 Check(
                     f"reaches {REQUIRED_ACCURACY:.0%} accuracy on the held-out digits in {EPOCHS} epochs",
@@ -486,7 +488,7 @@ ASSIGNMENT = Assignment(
                 Check("returns the bytes of a PNG image of plausible size", cleaned_up(is_a_plausible_png), examples=2),
                 Check("saves that PNG at path", cleaned_up(saved_at_path), examples=2, hint="fig.savefig(path, format='png'), then return Path(path).read_bytes() as a tensor"),
                 # one example draws three figures: the history, then one with each key changed
-                Check("draws the history it is given", cleaned_up(draws_the_history), examples=1),
+                Check("draws the history it is given", cleaned_up(draws_the_history), examples=1, gated=True),
             ),
             dtypes=(torch.float32,),
             deterministic=False,
