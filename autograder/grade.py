@@ -141,7 +141,7 @@ def _record(result: report.SubmissionResult, assignment: Assignment, checks: lis
         result.tests.append(report.TestResult(g.function.name, g.name, item.maximum, passed, output, g.check.hidden, item.points))
     if held_back:
         functions = ", ".join(dict.fromkeys(held_back))
-        result.notes.append(f"Passing property checks of {functions} earn less than their points: {scoring.GATED_NOTE}.")
+        result.notes.append(f"Passing checks of {functions} earned less than their points: {scoring.GATED_NOTE}.")
 
 
 def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner:

@@ -71,6 +71,6 @@ def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int
                 break
     print(f"{function_name}: {len(checks) - len(failures)}/{len(checks)} public checks passed")
     if failures and len(failures) < len(checks) and any(c.gated for c in checks):
-        print(f"  passing property checks (inputs unchanged, any device, ...) pay only as far as the function is correct: {scoring.GATED_NOTE}")
+        print(f"  {scoring.GATED_NOTE} (inputs unchanged, any device, ...)")
     if failures:
         raise AssertionError("\n".join(failures) + "\nThese are the public tests only; the grade also includes hidden tests.")

@@ -268,11 +268,11 @@ class Scoreboard:
                 total += points
                 table.add_row(function.name, f"{sum(item.passed for item in scored)}/{len(keys)}", f"{points:.1f}/{function.points:g}")
                 if waiting := sum(item.held_back for item in scored):
-                    held_back.append(f"{function.name}: {waiting} passing property check(s) earn less than their points: {scoring.GATED_NOTE}")
+                    held_back.append(f"{function.name}: {waiting} passing check(s) earned less than their points; {scoring.GATED_NOTE}")
             table.add_row("total", "", f"{total:.1f}/{assignment.points:g}", style="bold")
             console.print(table)
             for line in held_back:
-                console.print(line, highlight=False, markup=False)
+                console.print(line, highlight=False, markup=False, soft_wrap=True)
         for message in sorted(self.load_errors):
             console.print(f"[red]Could not load your module:[/red] {message}")
         shown = set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from kit.spec import Check
 
-GATED_NOTE = "it earns its points once the function returns correct values"
+GATED_NOTE = "property checks earn their points once the function returns correct values"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import torch
+from degenerate import Control
 from mutants import MUTANTS
 
 from autograder.suite import load
+from kit import scoring
 from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment, load_module
 from kit.harness import CheckFailed, InProcessRunner, run_check
 
@@ -98,7 +100,12 @@ def students_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProce
     the process and every test's outcome by assignment folder, from pytest's JUnit XML.
     """
     where = tmp_path_factory.mktemp("students")
-    sides = {"stub": [], "solution": ["--impl-dir", str(SOLUTIONS)]}
+    controls = where / "control"  # every graded function returns zeros like its first tensor argument
+    controls.mkdir()
+    for assignment_id in assignment_ids():
+        assignment = load_assignment(assignment_id)
+        (controls / f"{assignment.module}.py").write_text(Control(assignment, "returns_zeros_like_first_tensor").source())
+    sides = {"stub": [], "solution": ["--impl-dir", str(SOLUTIONS)], "control": ["--impl-dir", str(controls)]}
     command = [sys.executable, "-m", "pytest", *(str(ASSIGNMENTS / i) for i in assignment_ids()), "-q", "--examples", "5"]
     processes = {
         side: subprocess.Popen([*command, *extra, f"--junitxml={where / side}.xml"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -138,3 +145,12 @@ def test_students_pytest_run_fails_on_stub_and_passes_on_solution(assignment_id,
     assert solved.returncode == 0, solved.stdout[-3000:]
     assert "passed" in solved_outcomes[assignment_id] and set(solved_outcomes[assignment_id]) <= {"passed", "skipped"}
     assert summary_total(solved.stdout, assignment_id) == f"{float(points):.1f}/{points}"
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_students_pytest_summary_gives_code_that_does_nothing_zero(assignment_id, students_runs):
+    """Its passing properties (inputs unchanged, any device, ...) pay nothing, and the summary says why."""
+    control, outcomes = students_runs["control"]
+    assert control.returncode == 1 and "passed" in outcomes[assignment_id]  # some properties do pass
+    assert summary_total(control.stdout, assignment_id) == f"0.0/{load_assignment(assignment_id).points:g}"
+    assert scoring.GATED_NOTE in control.stdout

@@ -91,7 +91,7 @@ def test_every_source_notebook_is_valid_and_holds_the_solution(course):
         for function in assignment.functions:
             visible = next(c for c, m in graded if m["grade_id"] == f"test_{function.name}")
             assert f'check("{assignment_id}", "{function.name}", {function.name})' in visible.source
-            assert "### BEGIN HIDDEN TESTS" in visible.source and "hidden=False" in visible.source
+            assert "### BEGIN HIDDEN TESTS" in visible.source and "grade_with_the_grader()" in visible.source
         assert all("### BEGIN HIDDEN TESTS" in c.source for c, m in graded if m["grade_id"].startswith("hidden_"))
         solutions = [c for c, m in zip(book.cells, meta, strict=True) if m["solution"]]
         assert len(solutions) == len(assignment.functions) and all("### BEGIN SOLUTION" in c.source for c in solutions)
@@ -111,11 +111,17 @@ def test_released_notebooks_equal_the_stubs_and_leak_nothing(course):
     assert [f for f in found if f not in capstone] == []  # the capstone's evaluate() helper is acknowledged in its .py form
 
 
-def test_nbgrader_autograde_gives_the_solution_full_marks_and_the_released_stub_zero(course):
+def test_nbgrader_autograde_scores_as_the_kits_grader(course, tmp_path):
+    """Full marks for the solution, 0 for the stub and for code that does nothing, and the kit's
+    6 of 10 for a half-solved notebook: nbgrader's partial credit carries the kit's scoring rule."""
     root = course.root
+    source = root / "source" / "softmax" / "softmax.ipynb"
+    (tmp_path / "zeros.ipynb").write_text(notebook_without_solution(source, {"softmax", "log_softmax"}, "return torch.zeros_like(X)"))
     submissions = {
-        "solution": (root / "source" / "softmax" / "softmax.ipynb").read_text(),
+        "solution": source.read_text(),
         "stub": (root / "release" / "softmax" / "softmax.ipynb").read_text(),
+        "zeros": notebook_without_solution(tmp_path / "zeros.ipynb", {"cross_entropy", "accuracy"}, "return torch.zeros_like(logits)"),
+        "half": notebook_without_solution(source, {"cross_entropy", "accuracy"}),
     }
     for student, text in submissions.items():
         (root / "submitted" / student / "softmax").mkdir(parents=True)
@@ -126,10 +132,10 @@ def test_nbgrader_autograde_gives_the_solution_full_marks_and_the_released_stub_
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         scores = {s: (gradebook.find_submission("softmax", s).score, gradebook.find_submission("softmax", s).max_score) for s in submissions}
-    assert scores == {"solution": (10, 10), "stub": (0, 10)}
+    assert scores == {"solution": (10, 10), "stub": (0, 10), "zeros": (0, 10), "half": (6, 10)}
     graded = nbformat.read(str(root / "autograded" / "solution" / "softmax" / "softmax.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.outputs)
-    assert "softmax: 6/6 public checks passed" in printed and "softmax: 2/2 hidden checks passed" in printed
+    assert re.search(r"softmax: (\d+)/\1 graded public checks passed", printed) and re.search(r"softmax: (\d+)/\1 hidden checks passed", printed)
 
 
 def test_hidden_parts_apply_the_forbidden_api_rule_to_the_notebooks_solution_cells(course, tmp_path, monkeypatch):

@@ -65,3 +65,12 @@ def test_code_that_does_nothing_scores_zero_in_process(assignment_id, kind, tmp_
     passing = [g.name for checks in found.values() for g, ok in checks if ok and not g.check.gated]
     assert passing == [], f"correctness checks that {kind} passes: mark them gated or make them compare with a reference"
     assert function_scores(assignment, found) == dict.fromkeys((f.name for f in assignment.functions), 0.0)
+
+
+def test_a_uniform_softmax_of_the_wrong_shape_scores_zero(tmp_path):
+    """The issue's case: broadcastable, rows sum to 1 after broadcasting, invariant to shifts; 0.75 of 3 before the rule."""
+    assignment, graded = load("02")
+    path = tmp_path / "softmax.py"
+    path.write_text("import torch\n\n\ndef softmax(X, dim=-1):\n    return torch.full((1,), 1 / X.shape[dim], dtype=X.dtype, device=X.device)\n")
+    found = verdicts(load_module(path, "uniform_softmax"), [g for g in graded if g.function.name == "softmax"])
+    assert any(ok for _, ok in found["softmax"]) and function_scores(assignment, found)["softmax"] == 0.0
