@@ -12,6 +12,11 @@ non-dumpable), its limits (prlimit64), its priority and CPUs (setpriority, sched
 ioprio_set), or leave System V / POSIX IPC objects or keys in what the next child shares
 (IPC namespace, the uid's keyring). Nor may it make namespaces of its own (unshare, setns).
 Those calls are refused, or allowed only on the calling process itself (pid 0).
+
+Every syscall number at or above 0x40000000 is refused too: on x86_64 that bit selects the
+x32 ABI, under the same AUDIT_ARCH, so 0x40000000 + 57 is fork under a number the list does
+not hold (kernels built with CONFIG_X86_X32 run it). No architecture here has a real syscall
+up there.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import platform
 import struct
 
 # classic BPF opcodes and seccomp constants (linux/filter.h, linux/seccomp.h, linux/audit.h)
-LD_W_ABS, JEQ_K, JSET_K, RET_K = 0x20, 0x15, 0x45, 0x06
+LD_W_ABS, JEQ_K, JGE_K, JSET_K, RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
 CLONE_THREAD = 0x00010000
+X32_SYSCALL_BIT = 0x40000000  # and every number above it: refused
 SYSCALL_NR, ARCH, ARG0_LOW = 0, 4, 16  # offsets in struct seccomp_data (little-endian)
 
 REFUSED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise",
@@ -57,7 +63,7 @@ def no_new_processes_filter(machine: str | None = None) -> bytes | None:
     arch, numbers = table
     allow, eperm, enosys = RET_ALLOW, RET_ERRNO | errno.EPERM, RET_ERRNO | errno.ENOSYS
     # (code, jump-if-true label, jump-if-false label, k); labels name the "ret" and "check" blocks below
-    code: list[tuple] = [("ld", ARCH), ("jeq", arch, None, "enosys"), ("ld", SYSCALL_NR)]
+    code: list[tuple] = [("ld", ARCH), ("jeq", arch, None, "enosys"), ("ld", SYSCALL_NR), ("jge", X32_SYSCALL_BIT, "eperm", None)]
     code += [("jeq", numbers[name], "eperm", None) for name in REFUSED if name in numbers]
     code += [("jeq", numbers[name], "self_only", None) for name in SELF_ONLY if name in numbers]
     code += [("jeq", numbers["clone3"], "enosys", None), ("jeq", numbers["clone"], "clone", None), ("ret", allow)]
@@ -89,7 +95,7 @@ def _assemble(code: list[tuple]) -> bytes:
             offset = [0 if label is None else labels[label] - at - 1 for label in (true, false)]
             if not all(0 <= o < 256 for o in offset):
                 raise ValueError(f"jump out of range at instruction {at}")
-            program.append(struct.pack("=HBBI", JEQ_K if op == "jeq" else JSET_K, *offset, k & 0xFFFFFFFF))
+            program.append(struct.pack("=HBBI", {"jeq": JEQ_K, "jge": JGE_K, "jset": JSET_K}[op], *offset, k & 0xFFFFFFFF))
         at += 1
     return b"".join(program)
 

@@ -4,8 +4,10 @@ still adjust its own limits and CPUs."""
 
 from __future__ import annotations
 
+import errno
 import json
 import platform
+import struct
 import subprocess
 import sys
 
@@ -46,6 +48,7 @@ attempt("parent's limits", lambda: resource.prlimit(parent, resource.RLIMIT_NOFI
 attempt("parent's CPUs", lambda: os.sched_setaffinity(parent, os.sched_getaffinity(parent)))
 attempt("priority", lambda: os.setpriority(os.PRIO_PROCESS, parent, os.getpriority(os.PRIO_PROCESS, parent)))
 attempt("ptrace", lambda: syscall_result(int(sys.argv[2]), 16, parent, 0, 0))
+attempt("x32 getpid", lambda: syscall_result(0x40000000 + 39))  # the kernel alone says ENOSYS (OSError) without x32
 print(json.dumps(seen))
 """
 
@@ -60,8 +63,41 @@ def test_filter_allows_threads_and_own_settings_and_refuses_processes_and_the_pa
     assert seen == {
         "thread": "allowed", "fork": "PermissionError", "own limits": "allowed", "own CPUs": "allowed",
         "parent's limits": "PermissionError", "parent's CPUs": "PermissionError", "priority": "PermissionError",
-        "ptrace": "PermissionError",
+        "ptrace": "PermissionError", "x32 getpid": "PermissionError",
     }
+
+
+def run_filter(program: bytes, nr: int, arch: int, arg0: int = 0) -> int:
+    """What the classic BPF `program` returns for one struct seccomp_data (a tiny interpreter)."""
+    data = struct.pack("=IIQ6Q", nr, arch, 0, arg0, 0, 0, 0, 0, 0)
+    insns = [struct.unpack_from("=HBBI", program, i) for i in range(0, len(program), 8)]
+    pc, acc = 0, 0
+    while True:
+        code, jt, jf, k = insns[pc]
+        if code == 0x20:  # ld [k]
+            acc = struct.unpack_from("=I", data, k)[0]
+        elif code == 0x06:  # ret k
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += jt if taken else jf
+        pc += 1
+
+
+@pytest.mark.parametrize("machine", sorted(ARCHES))
+def test_x32_syscall_numbers_are_refused(machine):
+    """On x86_64, nr | 0x40000000 is the same call through the x32 ABI, under the same AUDIT_ARCH."""
+    arch, numbers = ARCHES[machine]
+    program = no_new_processes_filter(machine)
+    eperm, allow = 0x00050000 | errno.EPERM, 0x7FFF0000
+    for name in ("fork", "vfork", "ptrace", "unshare", "clone"):
+        if name in numbers:
+            assert run_filter(program, 0x40000000 + numbers[name], arch) == eperm, name
+    for nr in (0x40000000, 0x40000000 + 39, 0x7FFFFFFF, 0xFFFFFFFE):
+        assert run_filter(program, nr, arch) == eperm, hex(nr)
+    assert run_filter(program, 39 if machine == "x86_64" else 172, arch) == allow  # getpid
+    assert run_filter(program, numbers["clone"], arch, arg0=0x00010000) == allow  # a thread
+    assert run_filter(program, numbers["clone"], arch) == eperm  # a process
 
 
 def test_unknown_architecture_has_no_filter():
