@@ -106,9 +106,14 @@ class Trial:
             raise Abort(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
-        wrong = sorted({d for d in outcome.devices if d != device}) if call.tensors() else []
-        if wrong:
+        # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
+        # inputs makes them where the reference does, on the CPU (the default device), never on
+        # `meta`, whose tensors hold no values to compare.
+        wrong = sorted({d for d in outcome.devices if d != (device if call.tensors() else "cpu")})
+        if wrong and call.tensors():
             raise AssertionError(f"returned a tensor on {wrong[0]} for inputs on {device}: create tensors on the input's device")
+        if wrong:
+            raise AssertionError(f"returned a tensor on {wrong[0]} with no tensor inputs: create it on the CPU (the default device)")
         if device != "meta" and self.non_finite is None:
             self.non_finite = self._non_finite_where_the_reference_is_finite(outcome.output, None if call is self.call else call)
         return outcome
@@ -213,8 +218,10 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
             raise AssertionError(f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}")
         if actual.dtype != expected.dtype:
             raise AssertionError(f"{what}: expected dtype {expected.dtype}, got {actual.dtype}")
-        if expected.device.type == "meta" or actual.device.type == "meta":
+        if expected.device.type == "meta":  # asked for structure only (kit.checks: a run on meta or CUDA against the CPU's)
             return
+        if actual.device.type == "meta":  # never compared with values: a meta tensor holds none
+            raise AssertionError(f"{what}: expected a tensor with values, got one on the meta device (it holds no data)")
         if expected.dtype.is_floating_point:
             bad = ~torch.isfinite(actual) & torch.isfinite(expected)
             if bad.any():

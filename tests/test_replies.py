@@ -110,6 +110,33 @@ def test_a_well_formed_inputs_frame_is_accepted():
     assert outcome.output == 1.0 and outcome.inputs_after.kwargs == {"dim": 0}
 
 
+def test_a_meta_tensor_never_passes_a_comparison_with_values():
+    from kit.harness import assert_close
+
+    with pytest.raises(AssertionError, match="meta device"):
+        assert_close(torch.empty(2, 3, device="meta"), torch.ones(2, 3), 1e-5, 1e-8)
+    assert_close(torch.ones(2, 3), torch.empty(2, 3, device="meta"), 1e-5, 1e-8)  # expected on meta: structure only
+    assert_close(torch.empty(2, 3, device="meta"), torch.empty(2, 3, device="meta"), 1e-5, 1e-8)
+    with pytest.raises(AssertionError, match="shape"):
+        assert_close(torch.ones(3, 2), torch.empty(2, 3, device="meta"), 1e-5, 1e-8)
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_a_call_without_tensor_inputs_must_return_cpu_tensors(device):
+    """08's positional_encoding(max_len, d_model) has no tensor inputs: a meta table is no answer."""
+    solution = load_module(SOLUTIONS / "attention.py")
+    module = ModuleType("student_pe")
+    module.positional_encoding = lambda max_len, d_model: solution.positional_encoding(max_len, d_model).to(device)
+    function = load_assignment("08").function("positional_encoding")
+    check = function.checks_for(solution.positional_encoding)[-1]
+    assert check.name == "agrees with the reference solution"
+    if device == "cpu":
+        run_check(check, function, InProcessRunner(module), torch.float32, examples=3, shrink=False)
+        return
+    with pytest.raises(CheckFailed, match="returned a tensor on meta with no tensor inputs"):
+        run_check(check, function, InProcessRunner(module), torch.float32, examples=3, shrink=False)
+
+
 def softmax_checks(module_source: str, tmp_path: Path) -> dict[str, str | None]:
     """Each public check of 02's softmax on `module_source`: None when it passes, else its message."""
     path = tmp_path / "student.py"
