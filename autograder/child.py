@@ -20,7 +20,9 @@ Nothing these processes send is trusted: the grader validates every frame.
 
 import ctypes
 import importlib.util
+import io
 import json
+import linecache
 import os
 import resource
 import shutil
@@ -74,13 +76,19 @@ def serve_submission(channel: int) -> None:
     path = os.path.join(WORK, f"{name}.py")
     with open(path, "wb") as handle:
         handle.write(source)
+    # Run the text the static check read (UTF-8, autograder/submissions.py), never the file's bytes
+    # through a coding declaration of their own: `# coding: unicode_escape` would turn a comment's
+    # \n into code that no check saw. A str compiles as it is, whatever its coding line says, and
+    # tracebacks (describe_error, the stub's `raise` line) read the same lines from linecache.
+    text = source.decode("utf-8")
     del source
+    linecache.cache[path] = (len(text), None, io.StringIO(text, newline=None).readlines(), path)  # lines as linecache splits them
     os.chdir(WORK)
     try:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        exec(compile(text, path, "exec", dont_inherit=True), module.__dict__)
     except SyntaxError as error:
         return send_json({"error": f"{name}.py has a syntax error on line {error.lineno}: {error.msg}"})
     except BaseException as error:  # SystemExit and friends at import time too

@@ -193,6 +193,34 @@ def test_the_sandbox_hides_the_solutions_from_every_import_route():
     assert outcome.error is not None and "PROBE nothing" in outcome.error, outcome
 
 
+COOKIE = (
+    "# -*- coding: unicode_escape -*-\n"
+    "import torch\n\n\n"
+    "def which(x):\n"
+    "    # \\n    return torch.softmax(x, 0)\n"
+    "    return 'visible'\n\n\n"
+    "def stub(x):\n"
+    "    # \\n\\n\\n\n"
+    "    raise NotImplementedError\n"
+)
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_child_runs_the_text_the_static_check_read_whatever_its_coding_declaration():
+    """A unicode_escape coding line turns a comment's \\n into code when the bytes are imported; the child compiles
+    the decoded text instead, so what runs is what the static check parsed (and tracebacks quote those same lines)."""
+    assert uses(COOKIE, functions=("which",)) == {}  # the static check sees a comment
+    runner = sandbox.SandboxRunner("softmax", COOKIE, sandbox.Limits(call_seconds=10))
+    try:
+        assert runner.start() is None
+        runner.budget(10)
+        assert runner.run("which", Call((torch.zeros(3),), {}, seed=0), "cpu").output == "visible"
+        stub = runner.run("stub", Call((torch.zeros(3),), {}, seed=0), "cpu")
+        assert stub.not_implemented, stub  # the `raise` line is found where the code object says it is
+    finally:
+        runner.close()
+
+
 def test_the_students_reason_names_forbidden_routines_and_hidden_code_apart():
     from autograder.static import explain
 
