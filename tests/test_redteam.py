@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from redteam.catalogue import ALL, CASES, HONEST_MARKER, PORT, SECRET_ENV, Case, render_docs
+from redteam.catalogue import CASES, FUNCTIONS, HONEST_MARKER, PORT, SECRET_ENV, Case, render_docs
 
 from autograder import sandbox
 from autograder.config import Config, GraderSettings, LimitSettings
@@ -34,7 +34,7 @@ from kit.harness import Abort
 
 CASES_DIR = Path(__file__).parent / "redteam" / "cases"
 CONFIG = Config(grader=GraderSettings(examples=5, hidden_examples=5), limits=LimitSettings(test_seconds=3))
-MAXIMUM = {f.name: f.points for f in load_assignment("02").functions}
+MAXIMUM = {a: {f.name: f.points for f in load_assignment(a).functions} for a in FUNCTIONS}
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -154,6 +154,11 @@ class Graded:
     after: dict[str, str] = field(default_factory=dict)
 
 
+def run_of(case: Case) -> str:
+    """The grading run a case belongs to: batch or sequence, and for another assignment than 02 a run of its own."""
+    return case.run if case.assignment == "02" else f"{case.run}-{case.assignment}"
+
+
 def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
     submissions, out = graded.root / run / "submissions", graded.root / run / "out"
     folders = {}
@@ -163,7 +168,8 @@ def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
     graded.before.update(snapshot(submissions))
     started = time.monotonic()
     try:
-        _, _, *internal = grade_all(submissions, out, Job("02", CONFIG, fingerprint=f"redteam-{run}"), jobs=jobs)
+        job = Job(cases[0].assignment, CONFIG, fingerprint=f"redteam-{run}")
+        _, _, *internal = grade_all(submissions, out, job, jobs=jobs)
         graded.errors[run] = internal[0] if internal and internal[0] else None  # {student: the grader's own error}
     except Exception as error:  # recorded: a crash of the run is itself a finding
         graded.errors[run] = error
@@ -174,16 +180,33 @@ def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
         graded.results[case.name] = json.loads(path.read_text()) if path.exists() else None
 
 
+def _wanted(request) -> set[str] | None:
+    """The cases to grade: those of the selected test_case items when nothing else needs the runs (-k h_...), else None (all).
+
+    A selected sequence case brings the whole sequence: its cases attack whoever comes next.
+    """
+    items = [item for item in request.session.items if "graded" in getattr(item, "fixturenames", ())]
+    if not items or any(item.originalname != "test_case" for item in items):
+        return None
+    names = {item.callspec.params["case"].name for item in items}
+    if any(c.name in names for c in CASES if c.run == "sequence"):
+        names |= {c.name for c in CASES if c.run == "sequence"}
+    return names
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
+def graded(tmp_path_factory, request) -> Graded:
     graded = Graded(tmp_path_factory.mktemp("redteam"))
+    wanted = _wanted(request)
     listener = Listener()
     graded.listening = len(listener.sockets)
     previous = os.environ.get(SECRET_ENV[0])
     os.environ[SECRET_ENV[0]] = SECRET_ENV[1]  # the grader's environment holds a secret; the sandbox must not
     try:
-        _grade(graded, "batch", [c for c in CASES if c.run == "batch"], jobs=2)
-        _grade(graded, "sequence", [c for c in CASES if c.run == "sequence"], jobs=1)
+        for run in dict.fromkeys(run_of(c) for c in CASES):  # batch, sequence, then any other assignment's
+            cases = [c for c in CASES if run_of(c) == run and (wanted is None or c.name in wanted)]
+            if cases:
+                _grade(graded, run, cases, jobs=2 if run == "batch" else 1)
     finally:
         listener.close()
         if previous is None:
@@ -205,15 +228,17 @@ def _param(case: Case):
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_case(graded, case):
     results = graded.results[case.name]
-    assert results is not None, f"no results.json: the grader failed on it ({graded.errors[case.run]!r})"
+    assert results is not None, f"no results.json: the grader failed on it ({graded.errors[run_of(case)]!r})"
     scores = results["extra_data"]["function_scores"]
-    assert set(case.zero) | set(case.full) | set(case.loses) == set(ALL) or case.kind == "broken", "the case must judge every function"
+    maximum = MAXIMUM[case.assignment]
+    judged = set(case.zero) | set(case.full) | set(case.loses)
+    assert judged == set(FUNCTIONS[case.assignment]) or case.kind == "broken", "the case must judge every function"
     for function in case.zero:
         assert scores[function] == 0, f"{function}() earned {scores[function]}:\n{results['output']}"
     for function in case.full:
-        assert scores[function] == pytest.approx(MAXIMUM[function]), f"{function}() lost points:\n{_failures(results)}"
+        assert scores[function] == pytest.approx(maximum[function]), f"{function}() lost points:\n{_failures(results)}"
     for function in case.loses:
-        assert scores[function] < MAXIMUM[function], f"{function}() kept full marks"
+        assert scores[function] < maximum[function], f"{function}() kept full marks"
     status = {t["name"]: t["status"] for t in results["tests"]}
     for check in case.failed:
         assert status[check] == "failed", f"'{check}' passed"
@@ -235,7 +260,8 @@ def _failures(results: dict) -> str:
 
 
 def test_batch_run_finishes_and_grades_everyone(graded):
-    assert graded.errors["batch"] is None, repr(graded.errors["batch"])
+    for run in {run_of(c) for c in CASES if c.run == "batch"}:
+        assert graded.errors[run] is None, (run, graded.errors[run])
     missing = [c.name for c in CASES if c.run == "batch" and graded.results[c.name] is None]
     assert missing == []
 
@@ -244,7 +270,7 @@ def test_honest_students_in_the_batch_keep_full_marks(graded):
     honest = [c for c in CASES if c.kind == "honest" and c.run == "batch"]
     assert len(honest) >= 3
     for case in honest:
-        assert graded.results[case.name]["score"] == pytest.approx(sum(MAXIMUM.values())), case.name
+        assert graded.results[case.name]["score"] == pytest.approx(sum(MAXIMUM[case.assignment].values())), case.name
 
 
 def test_sequence_run_finishes_and_grades_everyone(graded):
@@ -276,11 +302,12 @@ def test_results_follow_the_gradescope_schema(graded):
 
 def test_submissions_untouched_and_nothing_written_outside_results(graded):
     assert graded.after == graded.before, "a submission folder changed while being graded"
-    for run in ("batch", "sequence"):
+    runs = sorted({run_of(c) for c in CASES})
+    for run in runs:
         out = graded.root / run / "out"
         stray = [p for p in out.rglob("*") if p.is_file() and not (p.name == "results.json" and p.parent.parent == out)]
         assert stray == []
-    assert sorted(p.name for p in graded.root.iterdir()) == ["batch", "sequence"]
+    assert sorted(p.name for p in graded.root.iterdir()) == runs
 
 
 def test_no_connection_reached_the_grading_machine(graded):
@@ -304,7 +331,7 @@ def _description(path: Path) -> str:
     if ".ipynb" in path.name:
         start = text.index('"source": "') + len('"source": "')
         return text[start : text.index('"', start)]
-    first = text.splitlines()[0]
+    first = next(line for line in text.splitlines() if not line.startswith("# -*- coding"))  # a coding line may come first
     assert first.startswith('"""') and first.endswith('"""') and len(first) > 6, f"{path.name}: no one-line docstring"
     return first[3:-3]
 
@@ -331,9 +358,10 @@ def _functions(source: str) -> dict[str, str]:
 
 
 def test_hostile_cases_are_the_reference_solution_outside_their_attack():
-    reference = _functions((SOLUTIONS / "softmax.py").read_text())
+    references = {a: _functions((SOLUTIONS / f"{load_assignment(a).module}.py").read_text()) for a in FUNCTIONS}
     for case in CASES:
         if case.kind == "hostile" and case.file and case.file.endswith(".py"):
+            reference = references[case.assignment]
             mine = _functions((CASES_DIR / case.file).read_text())
             for function in set(case.full) - set(case.spies):
                 assert mine.get(function) == reference[function], f"{case.name}: {function}() is not the reference"

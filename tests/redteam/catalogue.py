@@ -1,4 +1,5 @@
-"""The red-team catalogue: one record per hostile or broken submission of assignment 02.
+"""The red-team catalogue: one record per hostile or broken submission of assignment 02
+(a few attack another assignment, where 02 has nothing to attack: `assignment`).
 
 Each record names its case file in `cases/` (or how the test makes it, for submissions that
 cannot be a file: empty, symlink, oversize...), which graded functions must score 0, which
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALL = ("softmax", "log_softmax", "cross_entropy", "accuracy")
+FUNCTIONS = {"02": ALL, "08": ("masked_softmax", "scaled_dot_product_attention", "multi_head_attention", "positional_encoding")}
 HONEST_MARKER = "honest-student-marker-7d41c9"  # in every honest student's file: must never leak
 SECRET_ENV = ("KIT_REDTEAM_SECRET", "env-secret-5f0e22b1")  # set in the grader's environment: must never leak
 PORT = 47391  # the test listens on 127.0.0.1:PORT (and an abstract unix socket): nothing may connect
@@ -43,6 +45,7 @@ class Case:
     spies: tuple[str, ...] = ()  # functions in `full` that are instrumented (not the reference's text)
     run: str = "batch"
     hole: str | None = None
+    assignment: str = "02"  # another one only for what 02 cannot show (its functions all take tensors)
 
 
 def rest(*attacked: str) -> tuple[str, ...]:
@@ -60,6 +63,8 @@ WIRE = "wire validation (kit.wire: only plain tensors, numbers, strings, lists, 
 PARENT = "parent-side comparison (references computed and judged in the grader, on decoded plain data)"
 STATIC = "static check (autograder/static.py)"
 STAGING = "staging (autograder/submissions.py reads and validates the one module file)"
+SAME_TEXT = ("child: compiles the UTF-8 text the static check parsed, never the file's bytes (a str's coding line is ignored), "
+             "so the escaped line stays a comment")
 
 
 def _hostile(name: str, summary: str, defence: str, attacked: tuple[str, ...], **more) -> Case:
@@ -248,6 +253,20 @@ HOSTILE = [
              STATIC + ": an import of a module outside the standard library and the course's packages, and a change to "
              "sys.path, is flagged", ("softmax",),
              messages=("softmax() uses dynamic import (changes sys.path), import of _helper_module",), where="output"),
+    # ---------------------------------------------------------------- what runs is what was read; what is compared holds values
+    _hostile("h_coding_cookie",
+             "A unicode_escape coding line makes an escaped newline in a comment code: softmax() calls torch.softmax where the static check read a stub.",
+             SAME_TEXT, ("softmax",), messages=("softmax() is not implemented yet",)),
+    Case("h_coding_cookie_notebook", "hostile",
+         "The coding line as the first line of a notebook's solution cell: cross_entropy() calls F.cross_entropy where the static check read a stub.",
+         SAME_TEXT + "; a notebook's code cells are that text too", zero=("cross_entropy",), full=rest("cross_entropy"),
+         messages=("cross_entropy() is not implemented yet",), file="h_coding_cookie_notebook.ipynb.txt", install_as="softmax.ipynb"),
+    _hostile("h_meta_output_without_tensor_inputs",
+             "Assignment 08: positional_encoding() has no tensor inputs and returns an empty table on the meta device, which holds no values to compare.",
+             PARENT + ": every output tensor must be on the inputs' device, or on the CPU for a call without tensor inputs "
+             "(kit.harness.Trial.outcome); assert_close never accepts a meta tensor against values",
+             ("positional_encoding",), full=FUNCTIONS["08"][:3], install_as="attention.py", assignment="08",
+             messages=("returned a tensor on meta with no tensor inputs",)),
 ]
 
 SEQUENCE = [
@@ -410,8 +429,10 @@ DOC_INTRO = """# Red-team catalogue (assignment 02)
 Generated from `tests/redteam/catalogue.py`: edit the catalogue, then run
 `.venv/bin/python tests/redteam/catalogue.py > docs/redteam.md` (a test checks they agree).
 
-`tests/redteam/` holds hostile and broken submissions of assignment 02 (`softmax.py`):
+`tests/redteam/` holds hostile and broken submissions of assignment 02 (`softmax.py`), and
+the odd one of another assignment where 02 has nothing to attack (its summary names it):
 `cases/` has one tiny module per case (its first line, a docstring, says what it tries;
+a coding line may come first;
 files that cannot be valid Python are stored as `.py.txt`, `.py.bin` or `.ipynb.txt` and
 copied into place by the test; empty files, symlinks, pipes, oversized files are made by the
 test), and `catalogue.py` has one record per case: which graded functions must score 0, which
@@ -424,7 +445,7 @@ real sandbox and asserts one record per case:
 ```
 
 * **batch** cases are graded in one `grade_all` run with two workers, with honest students
-  mixed in (they must keep full marks);
+  mixed in (they must keep full marks); those of another assignment in one run of their own;
 * **sequence** cases are graded one after another in a single worker, in catalogue order,
   because they attack the next student of the same worker (one zygote serves many students).
 
@@ -445,13 +466,13 @@ fails now and will XPASS, which fails the run, once the weakness is fixed: then 
 | staging | `autograder/submissions.py` | reads only `<module>.py` (or the notebook), refuses symlinks, non-regular files, files over `submission_kb`, non-UTF-8 and unparsable code, with a message |
 | static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up; imports of code it cannot read (modules outside the standard library and the course's packages, changes to `sys.path`) |
 | sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible; `/` and `/dev` read-only |
-| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child |
+| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child, and no syscall number at or above 0x40000000 (x32) |
 | rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |
 | wall clock | `autograder/sandbox.py` | a deadline per check; past it the zygote SIGKILLs the child (the zygote itself, and a fresh one started, if it does not answer) |
 | wire validation | `kit/wire.py` | only plain tensors, numbers, strings, lists, tuples and str-keyed dicts cross; sizes, depth and shapes checked at both ends; the grader caps a reply at `frame_mb` |
-| parent-side comparison | `kit/harness.py`, `kit/checks.py` | references are computed in the grader, on its own copy of the inputs, and compared there; an output that is nan/inf where the reference's is finite fails |
+| parent-side comparison | `kit/harness.py`, `kit/checks.py` | references are computed in the grader, on its own copy of the inputs, and compared there; an output that is nan/inf where the reference's is finite fails; output tensors must be on the inputs' device (the CPU for a call without tensor inputs), and a meta tensor never passes a comparison of values |
 | grading order | `autograder/grade.py` | every public check before any hidden one, the hidden ones in a fresh process; an error the grader did not expect fails one check, not the submission |
-| fresh process | `autograder/child.py` | one forked child per submission with its own socket; the zygote (PID 1, not dumpable) kills and reaps it, then wipes the scratch space, restarting if anything is left |
+| fresh process | `autograder/child.py` | one forked child per submission with its own socket; the zygote (PID 1, not dumpable) kills and reaps it, then wipes the scratch space, restarting if anything is left; it compiles the text the static check parsed, never the file's bytes under a coding line of their own |
 
 ## Cases
 
