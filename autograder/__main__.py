@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autograder import config as grader_config
 from autograder import report, sandbox
-from autograder.grade import Job, configured, fingerprint, grade_all, student_folders
+from autograder.grade import Job, configured, fingerprint, grade_all, refused_folders, student_folders
 from kit.catalog import ROOT, LoadError, assignment_ids, load_assignment
 
 
@@ -83,10 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         if results is not None:
             rows[folder.name] = results
     csv_path = report.write_grades_csv(args.out, [f.name for f in assignment.functions], rows)
-    print(f"graded {len(graded)}, unchanged {len(skipped)}; grades in {csv_path}")
+    refused = refused_folders(args.submissions)
+    also = f", refused {len(refused)} ({', '.join(map(repr, refused))})" if refused else ""
+    print(f"graded {len(graded)}, unchanged {len(skipped)}{also}; grades in {csv_path}")
+    for name in refused:
+        print(f"autograder: refused student folder {name!r}, not graded: {args.out / name} would be where the grader writes "
+              f"the gradebook; rename the folder and re-run", file=sys.stderr)
     for student, error in sorted(errors.items()):
         print(f"autograder: internal error while grading {student} (not recorded; re-run to retry): {error}", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if errors or refused else 0
 
 
 if __name__ == "__main__":

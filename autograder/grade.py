@@ -275,8 +275,24 @@ def grade_and_write(student_dir: Path, job: Job, out: Path) -> tuple[str, float]
     return result.student, result.score
 
 
-def student_folders(submissions: Path) -> list[Path]:
+# What the grader writes at OUT's top level beside the students' folders. A student folder of
+# that name (in any case: case-insensitive file systems) is refused, never graded over it; the
+# temporary files (.grades.csv.*.tmp) start with a dot, like every folder that is no student's.
+RESERVED = ("grades.csv",)
+
+
+def _folders(submissions: Path) -> list[Path]:
     return sorted(p for p in submissions.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def student_folders(submissions: Path) -> list[Path]:
+    """The folders graded: every one but dot-folders, symbolic links and the refused ones."""
+    return [p for p in _folders(submissions) if p.name.casefold() not in RESERVED]
+
+
+def refused_folders(submissions: Path) -> list[str]:
+    """Student folders left ungraded because OUT/<name> is a file the grader writes (RESERVED)."""
+    return [p.name for p in _folders(submissions) if p.name.casefold() in RESERVED]
 
 
 def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) -> tuple[list[str], list[str], dict[str, str]]:

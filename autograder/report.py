@@ -110,14 +110,31 @@ def read_results(path: Path) -> dict | None:
         return None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a CSV cell no spreadsheet runs: one that would start a formula gets a leading '.
+
+    A carriage return becomes a line feed: the writer quotes a cell with a line feed (its line
+    terminator) but not one with a bare CR, which readers take for the end of the row, so that
+    `a\\r=1+2` would start a row, and a cell, with a formula.
+    """
+    return ("'" + text if text.startswith(FORMULA_STARTS) else text).replace("\r", "\n")
+
+
 def write_grades_csv(out: Path, functions: list[str], rows: dict[str, dict]) -> Path:
-    """One row per student: the points per graded function and the total."""
+    """One row per student: the points per graded function and the total.
+
+    Student ids are folder names, chosen by whoever made the folder: `=1+2` or `@SUM(1+1)`
+    would be formulas in every spreadsheet, so such an id is written as `'=1+2`.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *functions, "total"])
+    writer.writerow([spreadsheet_text(cell) for cell in ("student", *functions, "total")])
     for student in sorted(rows):
         scores = rows[student].get("extra_data", {}).get("function_scores", {})
-        writer.writerow([student, *(f"{scores.get(f, 0.0):g}" for f in functions), f"{rows[student]['score']:g}"])
+        writer.writerow([spreadsheet_text(student), *(f"{scores.get(f, 0.0):g}" for f in functions), f"{rows[student]['score']:g}"])
     path = out / "grades.csv"
     write_atomically(path, buffer.getvalue())
     return path
