@@ -176,6 +176,11 @@ HOSTILE = [
     _hostile("h_fork_bomb", "cross_entropy() forks in a loop, spawns a shell, posix_spawn, os.system and multiprocessing.",
              "seccomp filter in the child: fork, vfork, clone of a process and clone3 fail", ("cross_entropy",),
              messages=("fork:PermissionError",), absent=("ALLOWED",)),
+    _hostile("h_x32_syscalls",
+             "cross_entropy() calls fork, clone and getpid through their x32 numbers (0x40000000 + nr), which a filter that lists only x86_64 numbers lets through.",
+             "seccomp filter in the child: every syscall number at or above 0x40000000 fails with EPERM (a kernel without x32 "
+             "would say ENOSYS)", ("cross_entropy",), messages=("PROBE x32-fork:EPERM x32-clone:EPERM x32-getpid:EPERM",),
+             absent=("ALLOWED",)),
     _hostile("h_thread_bomb", "cross_entropy() starts threads until something stops it (up to 20000).",
              "RLIMIT_AS (thread stacks), then the wall-clock deadline", ("cross_entropy",),
              messages=("PROBE threads=",), absent=("cap of 20000",)),
