@@ -103,7 +103,7 @@ def serve_submission(channel: int) -> None:
             reply = execute(module, header["function"], call, header["device"], autograd=header["autograd"])
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
-        status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None}
+        status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
         return [json.dumps(status).encode(), reply.output or b"", reply.inputs or b"", reply.file or b""]
 
     while True:
@@ -149,6 +149,7 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = False
     # everything a child needs is imported here, before the first fork, never from the child's sys.path later
     import kit.calls
+    import kit.dispatch
     import kit.execute
     import kit.frames
     import kit.wire  # noqa: F401

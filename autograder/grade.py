@@ -22,7 +22,7 @@ from autograder.submissions import Submission, find
 from autograder.suite import GradedCheck, graded_checks
 from kit import scoring
 from kit.catalog import ROOT, load_assignment
-from kit.harness import CheckFailed, draw_examples, run_check, run_examples
+from kit.harness import CheckFailed, RanForbidden, draw_examples, run_check, run_examples
 from kit.spec import Assignment
 
 
@@ -41,6 +41,8 @@ def seed_for(*parts: object) -> int:
 
 def configured(assignment: Assignment, config: Config) -> Assignment:
     """The assignment with grader.toml's points and tolerances applied."""
+    if config.grader.forbidden_api == "warn":  # report only: what the calls run is not judged either
+        assignment = replace(assignment, functions=tuple(replace(f, forbidden_ops=None) for f in assignment.functions))
     settings = config.assignments.get(assignment.id)
     if settings is None:
         return assignment
@@ -99,6 +101,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
     runner = _start(submission, job, result)
     result.extra["startup_seconds"] = round(time.monotonic() - starting, 4)  # sandbox start to first test
     outcomes: dict[int, tuple[bool, str]] = {}
+    ran_forbidden: dict[str, tuple[bool, str]] = {}  # function -> its outcome, once a call ran a forbidden routine (kit.forbidden)
     shrunk: set[str] = set()  # functions whose feedback already shows a shrunk input
     try:
         # Every public check of every function first, then every hidden one in a fresh process:
@@ -113,12 +116,21 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
                     outcomes[i] = (False, result.problem)
                 elif g.function.name in flagged and job.config.grader.forbidden_api == "zero":
                     outcomes[i] = (False, static.explain(g.function.name, flagged[g.function.name], "not allowed here"))
+                elif g.function.name in ran_forbidden:
+                    outcomes[i] = (False, ran_forbidden[g.function.name])
                 else:
-                    outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=job.shrink and g.function.name not in shrunk)
+                    try:
+                        outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=job.shrink and g.function.name not in shrunk)
+                    except RanForbidden as failure:
+                        ran_forbidden[g.function.name] = outcomes[i] = (False, f"{failure}: 0 points for this function.")
                     if not outcomes[i][0] and not hidden:
                         shrunk.add(g.function.name)
     finally:
         runner.close()
+    for i, g in enumerate(checks):  # what a call ran decides the whole function, checks that passed before it included
+        if g.function.name in ran_forbidden:
+            outcomes[i] = ran_forbidden[g.function.name]
+    result.notes += [message for _, message in ran_forbidden.values()]
     _record(result, assignment, checks, outcomes)
     return _finish(result, started)
 
@@ -210,6 +222,8 @@ def _run_safely(
     """`_run`, where anything the grader did not expect fails this check only, never the whole submission."""
     try:
         return _run(g, runner, job, seed, shrink)
+    except RanForbidden:
+        raise
     except Exception as error:  # a reply no layer below foresaw: the submission keeps what its other checks earn
         result.extra.setdefault("grader_errors", []).append(f"{g.name}: {type(error).__name__}")  # for the instructor
         _discard(runner)
@@ -232,6 +246,8 @@ def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shr
         try:
             run_examples(g.check, g.function, runner, dtype, *example_set(g, key, dtype, count, check_seed))
         except CheckFailed as failure:
+            if failure.forbidden:  # what the call ran, not its values: the whole function scores 0 (grade_submission)
+                raise RanForbidden(failure.message) from None
             if g.check.hidden:
                 return False, "Hidden test failed."
             if shrink and failure.example is not None:  # one shrunk input per function is enough feedback

@@ -262,6 +262,42 @@ def _exit_reason(status: int, doing: str) -> str:
     return f"the submission's process exited during {doing} (exit status {os.WEXITSTATUS(status)})"
 
 
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:  # the kernel's list (CONFIG_PROC_CHILDREN)
+        return [int(n) for n in handle.read().split()]
+
+
+def child_cpu_clock(zygote: Zygote) -> int | None:
+    """A clock id for the CPU time of the zygote's one child, the submission's process; None if not found.
+
+    The kernel's accounting of every thread of that process (exited ones too), read from the
+    grader with clock_gettime: the child can neither see nor change it, and unlike the wall
+    time of a round trip it does not grow while other processes hold the CPU. The child is
+    found as the zygote's only child process (the zygote is bubblewrap's only child); a pid
+    the child itself reported could name another process.
+    """
+    try:
+        top = zygote.process.pid
+        inner = _children(top) if zygote.isolated else [top]
+        if len(inner) != 1:
+            return None
+        child = _children(inner[0])
+        if len(child) != 1:
+            return None
+        clock = ((~child[0]) << 3) | 2  # Linux's MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED), as clock_getcpuclockid makes it
+        time.clock_gettime(clock)
+        return clock
+    except (OSError, ValueError, AttributeError, OverflowError):
+        return None
+
+
+def cpu_time(clock: int | None) -> float | None:
+    try:
+        return None if clock is None else time.clock_gettime(clock)
+    except OSError:  # the process is gone
+        return None
+
+
 class Sandbox:
     """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
@@ -271,6 +307,7 @@ class Sandbox:
         self.zygote: Zygote | None = None
         self.channel: int | None = None
         self.load_error: str | None = None
+        self.cpu_clock: int | None = None  # the child's CPU-time clock (child_cpu_clock), once it is ready
 
     @property
     def alive(self) -> bool:
@@ -290,6 +327,8 @@ class Sandbox:
             error = status.get("error") if isinstance(status, dict) else None
             self.load_error = error[:2000] if isinstance(error, str) else "the submission could not be loaded"
             self.end()
+        else:
+            self.cpu_clock = child_cpu_clock(self.zygote)
 
     def _exchange(self, parts: list[bytes], timeout: float, doing: str) -> list[bytes]:
         """Send a request to the child and read its reply. On any failure the child is ended
@@ -328,7 +367,8 @@ class Sandbox:
             if error is None:
                 wire.decode(output, limits)  # sizes and structure validated before use
                 wire.decode(inputs, limits)
-            reply = Reply(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None)
+            record = status.get("record") if error is None else None  # judged in kit.forbidden: a malformed one fails
+            reply = Reply(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None, record)
             outcomes.append(outcome_from_reply(reply))
         return outcomes
 
@@ -411,7 +451,14 @@ class SandboxRunner:
             if error is not None:
                 raise Abort(error)
         try:
-            return self.sandbox.batch(function, calls, device, autograd, remaining)
+            # timed here, in the grader, and by the kernel's accounting: the child cannot make itself look fast
+            started, cpu = time.perf_counter(), cpu_time(self.sandbox.cpu_clock)
+            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining)
+            if len(outcomes) == 1:  # a batch's time is not any one call's
+                outcomes[0].seconds = time.perf_counter() - started
+                after = cpu_time(self.sandbox.cpu_clock)
+                outcomes[0].cpu_seconds = after - cpu if cpu is not None and after is not None else None
+            return outcomes
         except (SandboxFailure, wire.WireError, ValueError) as failure:
             self.sandbox.end()  # the child goes (the zygote too, if it misbehaved); the next request forks a new one
             self.sandbox = None

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from kit import forbidden
 from kit.spec import Assignment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,5 +61,5 @@ def load_assignment(assignment_id: str) -> Assignment:
         if not (ASSIGNMENTS / assignment_id).is_dir():
             raise LoadError(f"no assignment {assignment_id!r}; known: {', '.join(assignment_ids())}")
         module = load_module(public_test_file(assignment_id), f"kit_spec_{assignment_id}")
-        _specs[assignment_id] = module.ASSIGNMENT
+        _specs[assignment_id] = forbidden.judged(module.ASSIGNMENT)  # its calls judged by what they run
     return _specs[assignment_id]

@@ -15,6 +15,7 @@ import torch
 
 from kit import wire
 from kit.calls import Call
+from kit.dispatch import OpRecorder, record_of, still_on_top
 
 
 def describe_error(error: BaseException, filename: str | None = None) -> str:
@@ -57,6 +58,7 @@ class Reply(NamedTuple):
     error: str | None = None
     not_implemented: bool = False
     file: bytes | None = None  # the bytes at `Call.read_back` after the call; None if there is no such file
+    record: dict | None = None  # what the call ran (kit.dispatch.record_of): judged by the grader, never trusted as a pass
 
 
 def read_back(path: str, limit: int) -> bytes | None:
@@ -85,12 +87,16 @@ def execute(module: ModuleType, function: str, call: Call, device: str, *, autog
         return Reply(error=f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()")
     local = call.clone().to(device)  # a private copy: students may modify it in place
     seed_generators(call.seed)
+    recorder = OpRecorder(watch_inference_mode=not autograd)
     try:
         if autograd:
-            output = local(fn)
-        else:
-            with torch.inference_mode():
+            with recorder:
                 output = local(fn)
+                intact = still_on_top(recorder)
+        else:
+            with torch.inference_mode(), recorder:
+                output = local(fn)
+                intact = still_on_top(recorder)
     except NotImplementedError as error:
         if _raised_by(error, getattr(module, "__file__", None)):  # the stub's own raise, not torch's
             return Reply(error=f"{function}() is not implemented yet (it raises NotImplementedError)", not_implemented=True)
@@ -99,7 +105,7 @@ def execute(module: ModuleType, function: str, call: Call, device: str, *, autog
         return Reply(error=describe_error(error, getattr(module, "__file__", None)))
     try:
         file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
-        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file)
+        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=record_of(recorder, intact))
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")
     except Exception as error:  # e.g. a tensor whose storage cannot be read

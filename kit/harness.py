@@ -8,6 +8,7 @@ runner does the same in a separate, locked-down process. Checks never see which 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
@@ -20,6 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from kit import wire
 from kit.calls import Call
 from kit.execute import Reply, describe_error, execute
+from kit.forbidden import violation
 from kit.spec import Check, Function
 
 
@@ -35,11 +37,16 @@ class StudentError(AssertionError):
     """The student's function raised or returned something that cannot be graded."""
 
 
+class RanForbidden(AssertionError):
+    """A graded call dispatched the kernel of a routine its assignment forbids (kit.forbidden)."""
+
+
 class CheckFailed(AssertionError):
     """A check did not hold; carries what the student needs to see."""
 
-    def __init__(self, function: str, check: Check, message: str, example: str | None):
+    def __init__(self, function: str, check: Check, message: str, example: str | None, forbidden: bool = False):
         self.function, self.check, self.message, self.example = function, check, message, example
+        self.forbidden = forbidden  # the call ran a forbidden routine: the whole function scores 0
         super().__init__(message)
 
 
@@ -51,6 +58,13 @@ class Outcome:
     error: str | None = None
     not_implemented: bool = False
     file: bytes | None = None  # the bytes at the call's `read_back` path after the call, if it asked
+    record: dict | None = None  # what the call ran, as the student's process reported it (kit.dispatch)
+    # wall-clock seconds of the call as the trusted side saw it (InProcessRunner: around the call and
+    # the decoding of its reply; the sandbox: around the round trip, in the grader); None if not timed
+    seconds: float | None = None
+    # CPU seconds the kernel accounted to the process that ran the call, over the same span (every
+    # thread, exited ones too): unlike wall time, not inflated while other processes hold the CPU
+    cpu_seconds: float | None = None
 
 
 class Runner(Protocol):
@@ -65,7 +79,7 @@ def outcome_from_reply(reply: Reply) -> Outcome:
     if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
         raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
     args, kwargs = args_kwargs
-    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices, file=reply.file)
+    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices, file=reply.file, record=reply.record)
 
 
 @dataclass
@@ -73,7 +87,10 @@ class InProcessRunner:
     module: ModuleType
 
     def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome:
-        return outcome_from_reply(execute(self.module, function, call, device, autograd=autograd))
+        started, cpu = time.perf_counter(), time.process_time()
+        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd))
+        outcome.seconds, outcome.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+        return outcome
 
 
 @dataclass
@@ -106,6 +123,8 @@ class Trial:
             raise Abort(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
+        if self.function.forbidden_ops is not None and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
+            raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
         # inputs makes them where the reference does, on the CPU (the default device), never on
         # `meta`, whose tensors hold no values to compare.
@@ -315,7 +334,7 @@ def run_check(
     except Exception as error:  # the failing example, after hypothesis shrank it
         message = str(error) if isinstance(error, AssertionError) else describe_error(error)
         example = None if check.hidden or "call" not in failing else failing["call"].render(function.name)
-        raise CheckFailed(function.name, check, message or type(error).__name__, example) from None
+        raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
 
 
 def draw_examples(check: Check, function: Function, dtype: torch.dtype, count: int, seed: int) -> list[Call]:
@@ -342,6 +361,7 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
                 Trial(function, call, dtype, runner, check.device, primary, memo).judge(check)
             except Exception as error:
                 message = str(error) if isinstance(error, AssertionError) else describe_error(error)
-                raise CheckFailed(function.name, check, message or type(error).__name__, None if check.hidden else call.render(function.name)) from None
+                example = None if check.hidden else call.render(function.name)
+                raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
     except Abort as stop:
         raise CheckFailed(function.name, check, str(stop), None) from None

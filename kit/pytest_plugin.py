@@ -51,6 +51,7 @@ import torch  # noqa: E402
 
 from kit import scoring  # noqa: E402
 from kit.catalog import LoadError, load_module  # noqa: E402
+from kit.forbidden import judged  # noqa: E402
 from kit.harness import CheckFailed, InProcessRunner, run_check  # noqa: E402
 from kit.spec import Assignment, Check, Function  # noqa: E402
 
@@ -66,6 +67,7 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 def public_tests(assignment: Assignment):
     """One pytest test, parametrised over every (function, check, dtype) of `assignment`."""
+    assignment = judged(assignment)  # what each call runs is judged too: a forbidden routine under any name fails
     params = []
     for function in assignment.functions:
         for check in function.checks_for():
@@ -263,7 +265,8 @@ class Scoreboard:
                 keys = [k for k in self.passed if k[:2] == (assignment.id, function.name)]
                 if not keys:
                     continue
-                scored = scoring.earned(function.points, [(self.checks[k], self.passed[k]) for k in keys])
+                forbidden = any(e.forbidden for f, _, _, e in self.failures if f == function.name)
+                scored = scoring.earned(function.points, [(self.checks[k], self.passed[k]) for k in keys], forbidden)
                 points = sum(item.points for item in scored)
                 total += points
                 table.add_row(function.name, f"{sum(item.passed for item in scored)}/{len(keys)}", f"{points:.1f}/{function.points:g}")

@@ -6,7 +6,7 @@ checks (`Check.gated`: inputs unchanged, any device, CUDA agrees with the CPU, i
 "is 0 when ...") are properties such code can satisfy, so each pays its share only as far
 as the function is correct: times the fraction of the function's correctness points it
 earned. A function that returns None, zeros, its input or noise earns nothing; a correct
-one earns everything. The students' pytest summary, the autograder, the nbgrader notebooks
+one earns everything. A function that ran a forbidden routine on any call earns nothing. The students' pytest summary, the autograder, the nbgrader notebooks
 and the Gradescope bundles all score with `earned`.
 """
 
@@ -41,8 +41,13 @@ def correct_fraction(verdicts: Sequence[tuple[Check, bool]]) -> float:
     return sum(c.weight for c, ok in verdicts if ok and not c.gated) / total if total else 0.0
 
 
-def earned(points: float, verdicts: Sequence[tuple[Check, bool]]) -> list[Scored]:
-    """Each of one function's checks, in order, with the points it earned out of `points`."""
+def earned(points: float, verdicts: Sequence[tuple[Check, bool]], ran_forbidden: bool = False) -> list[Scored]:
+    """Each of one function's checks, in order, with the points it earned out of `points`.
+
+    A function any of whose calls ran a forbidden routine (kit.forbidden) earns nothing.
+    """
+    if ran_forbidden:
+        verdicts = [(c, False) for c, _ in verdicts]
     total = sum(c.weight for c, _ in verdicts)
     fraction = correct_fraction(verdicts)
     scored = []

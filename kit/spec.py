@@ -82,8 +82,9 @@ class Check:
     # an invariance, "is 0 when ..."): it pays only as far as the function is correct (kit.scoring)
     gated: bool = False
     # The failures `hint` explains, where the check can fail in other ways too: a piece of the
-    # failure message (NON_FINITE for a nan/inf where a finite value is expected). Any other failure gets no hint: "subtract the max" is wrong advice for a
-    # value off by a rounding, or for an exception. "" (default): the hint fits every failure.
+    # failure message (NON_FINITE for a nan/inf where a finite value is expected). Any other
+    # failure gets no hint: "subtract the max" is wrong advice for a value off by a rounding,
+    # or for an exception. "" (default): the hint fits every failure.
     hint_when: str = ""
 
     def hint_for(self, message: str) -> str:
@@ -96,6 +97,37 @@ class Check:
 def replace_inputs(check: Check, inputs: Inputs, label: str) -> Check:
     """The same check on other inputs, named after them: 'agrees ... (on extreme logits)'."""
     return replace(check, inputs=inputs, name=f"{check.name} (on {label})")
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """How fast a vectorisable function must be: the generic check `kit.checks.efficient`.
+
+    On one large input drawn from `inputs` (float32; sized so that the reference takes about
+    a millisecond and a Python loop over the batch tens of milliseconds or more), the
+    student's call, timed by the trusted side (the grader around the sandbox's round trip,
+    the students' pytest around the call), must take at most `factor` times the time of the
+    reference solution on its own copy of the same input in the same run, plus an allowance
+    for the sandbox's round trip (kit.checks.ROUND_TRIP_*). Both are the minimum of a few
+    runs. The students' own pytest has no solution: it times `reference` (default: the
+    function's own `reference`, PyTorch's routine) and skips the check where neither exists,
+    or where `public` is False (a reference too slow to time against, like a formula
+    evaluated one element at a time).
+    """
+
+    inputs: Inputs
+    factor: float = 20.0
+    why: str = ""  # the factor's justification, one line: what honest code may cost more, and what a loop costs
+    reference: Callable | None = None  # the public baseline of the students' runs (None: Function.reference)
+    public: bool = True  # False: only the grader runs the check, against the solution
+    # the likely cause of a slow call, in the failure message: "about 300x slower than a vectorised version: <hint>"
+    hint: str = "a Python loop over the batch? Use whole-tensor operations"
+
+    def baseline(self, function: Function, solution: Callable | None) -> Callable | None:
+        """What the check times against: the solution in the grader, else the public reference (or nothing)."""
+        if solution is not None:
+            return solution
+        return (self.reference or function.reference) if self.public else None
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,10 @@ class Function:
     autograd: bool = True  # False: called under torch.inference_mode(), so autograd cannot be used
     hint: str = ""
     max_examples: int | None = None  # caps the examples of every check (generic ones included): for slow functions
+    # {aten op: the forbidden routine it is the kernel of}, from kit/forbidden_ops.json (kit.catalog fills it in);
+    # None: what the calls run is not judged (a record built outside the catalog, forbidden_api = "warn")
+    forbidden_ops: dict[str, str] | None = None
+    efficiency: Efficiency | None = None  # a time budget on a large input (kit.checks.efficient); None: not timed
 
     def tolerance_for(self, dtype: torch.dtype) -> Tolerance:
         return self.tolerance.get(dtype) or DEFAULT_TOLERANCE.get(dtype, DEFAULT_TOLERANCE[torch.float64])
@@ -131,6 +167,8 @@ class Function:
         if self.meta:
             found.append(generic.device_agnostic())
         found.append(generic.same_on_cuda() if self.deterministic else generic.runs_on_cuda())
+        if self.efficiency is not None and (baseline := self.efficiency.baseline(self, solution)) is not None:
+            found.append(generic.efficient(self.efficiency, baseline, self.deterministic))
         if solution is not None and self.deterministic:
             found.append(generic.agrees_with_solution(solution))
         found += [replace(c, hidden=True) for c in hidden]

@@ -1,0 +1,59 @@
+"""What a graded call actually ran: the aten ops it dispatched, and whether it left inference mode.
+
+A forbidden routine can be reached under any name (a local alias, `sys.modules`, a private
+kernel such as `torch._C._special.special_softmax`), but it always dispatches its kernel:
+`torch.softmax` runs `aten::_softmax` however it was looked up. `OpRecorder` is a
+`TorchDispatchMode` that the call helper (kit.execute) installs around every graded call;
+the grader (kit.forbidden) judges the record against the ops each forbidden routine lowers
+to. Kept free of hypothesis and pytest: the sandboxed child imports it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+MAX_OPS = 2000  # distinct op names kept per call: far more than any graded function runs
+
+
+class OpRecorder(TorchDispatchMode):
+    """Records every distinct op (`aten::_softmax`) and, with `watch_inference_mode`, whether any ran outside inference mode.
+
+    The mode's own machinery costs about 3.6 us per op (PyTorch 2.13, this kit's CI machine);
+    what it does per op is kept to a set insertion, names are made once, in `record_of`.
+    """
+
+    def __init__(self, watch_inference_mode: bool = False) -> None:
+        super().__init__()
+        self.seen: set = set()
+        self.watch_inference_mode = watch_inference_mode
+        self.left_inference_mode = False
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.seen.add(func)
+        if self.watch_inference_mode and not torch.is_inference_mode_enabled():
+            self.left_inference_mode = True
+        return func(*args, **kwargs) if kwargs else func(*args)
+
+    @property
+    def ops(self) -> set[str]:
+        """'aten::add', whatever the overload."""
+        names = set()
+        for func in self.seen:
+            name = getattr(func, "name", None)
+            names.add((name() if callable(name) else str(func)).split(".")[0])
+        return names
+
+
+def still_on_top(recorder: OpRecorder) -> bool:
+    """Whether `recorder` is still the innermost dispatch mode: code that pops it stops the recording."""
+    try:
+        return torch._C._len_torch_dispatch_stack() > 0 and torch._C._get_dispatch_stack_at(torch._C._len_torch_dispatch_stack() - 1) is recorder
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def record_of(recorder: OpRecorder, intact: bool) -> dict:
+    """The plain-data record that crosses the wire: sorted op names, the inference-mode flag, and whether it is whole."""
+    ops = sorted(recorder.ops)
+    return {"ops": ops[:MAX_OPS], "left_inference_mode": recorder.left_inference_mode, "intact": intact and len(ops) <= MAX_OPS}

@@ -1,0 +1,91 @@
+"""Forbidden routines decided by what runs (kit.dispatch, kit.forbidden): the record, the table, the verdict.
+
+The red-team catalogue grades the bypasses end to end through the sandbox; here are the
+pieces: what a call records, how a record is judged, and that the stored table is the
+one the kit measures today.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import torch
+
+from kit import forbidden
+from kit.calls import Call
+from kit.catalog import ROOT, assignment_ids, load_assignment
+from kit.execute import execute
+
+TABLE_02 = forbidden.stored()["02"]
+
+
+def module(**functions) -> types.ModuleType:
+    made = types.ModuleType("submission")
+    for name, fn in functions.items():
+        setattr(made, name, fn)
+    return made
+
+
+def record(fn, *args, autograd: bool = True) -> dict:
+    return execute(module(f=fn), "f", Call(args), "cpu", autograd=autograd).record
+
+
+def test_a_call_records_the_kernels_it_dispatched_under_any_name():
+    X = torch.randn(3, 4)
+    alias = torch.softmax
+    assert "aten::_softmax" in record(lambda X: alias(X, -1), X)["ops"]
+    assert "aten::_softmax" in record(lambda X: torch._C._special.special_softmax(X, -1), X)["ops"]
+    assert "aten::_softmax" not in record(lambda X: X.exp() / X.exp().sum(-1, keepdim=True), X)["ops"]
+
+
+def test_a_record_is_judged_by_the_assignments_measured_table():
+    X = torch.randn(3, 4)
+    assert forbidden.violation(record(lambda X: (X - X.amax(-1, keepdim=True)).exp(), X), TABLE_02, True) is None
+    why = forbidden.violation(record(lambda X: torch.logsumexp(X, -1), X), TABLE_02, True)
+    assert why and "aten::logsumexp" in why and "torch.logsumexp" in why
+
+
+def test_private_variants_of_a_forbidden_kernel_are_the_same_kernel():
+    table = forbidden.stored()["05"]
+    assert forbidden.violation({"ops": ["aten::_native_batch_norm_legit"], "left_inference_mode": False, "intact": True}, table, True)
+    assert forbidden.violation({"ops": ["aten::_safe_softmax"], "left_inference_mode": False, "intact": True}, TABLE_02, True)
+
+
+def test_a_missing_or_broken_record_is_forbidden():
+    for bad in (None, {}, {"ops": "aten::exp", "intact": True}, {"ops": [], "intact": False}, ["aten::exp"]):
+        assert forbidden.violation(bad, TABLE_02, True), bad
+
+
+def test_popping_the_recorder_breaks_the_record():
+    from torch.utils._python_dispatch import _pop_mode
+
+    def pops(X):
+        _pop_mode()
+        return torch.softmax(X, -1)
+
+    reply = execute(module(f=pops), "f", Call((torch.randn(3),)), "cpu")
+    assert reply.error is not None or reply.record["intact"] is False  # either way no check can pass on it
+
+
+def test_leaving_inference_mode_is_using_autograd():
+    def vjp(X):
+        with torch.inference_mode(False):
+            W = X.clone().requires_grad_()
+            return torch.autograd.grad(W.tanh().sum(), W)[0]
+
+    assert record(lambda X: 1 - X.tanh() ** 2, torch.randn(3), autograd=False)["left_inference_mode"] is False
+    seen = record(vjp, torch.randn(3), autograd=False)
+    assert forbidden.violation(seen, {}, autograd=False) and forbidden.violation(seen, {}, autograd=True) is None
+
+
+def test_every_assignment_judges_what_its_calls_run():
+    for assignment_id in assignment_ids():
+        assert all(f.forbidden_ops is not None for f in load_assignment(assignment_id).functions)
+    assert set(forbidden.stored()) == set(assignment_ids())
+
+
+def test_the_stored_table_is_what_the_kit_measures_today():
+    result = subprocess.run([sys.executable, "-m", "kit.forbidden", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
