@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import torch
 
-from kit.calls import tree_map, tree_tensors
-from kit.harness import Trial
-from kit.spec import Check
+from kit.calls import Call, tree_map, tree_tensors
+from kit.harness import Abort, InProcessRunner, Trial
+from kit.spec import Check, Efficiency
 
 
 def matches(reference: Callable, label: str) -> Check:
@@ -103,3 +104,101 @@ def runs_on_cuda() -> Check:
         t.assert_close(t.run(), on_meta(t.run(device="cpu")), "output on CUDA")
 
     return Check("runs on CUDA", verify, device="cuda", examples=5, gated=True)
+
+
+# ---------------------------------------------------------------- efficiency (Function.efficiency)
+
+# The allowance, on top of `factor` times the baseline: what the sandbox's round trip costs the
+# child beyond the in-process path the baseline is timed on (reading and decoding the inputs,
+# encoding and writing its output and the inputs after the call). Measured as the child's CPU
+# time on the 2-core course machine, two graders side by side: up to 2.8 ms over the baseline
+# for 0.5 MB of inputs, 4.6 ms for 1 MB; as wall time (a runner without a CPU clock) 0.2-0.7 ms
+# for 32-512 KB, plus 4-6 ms whenever another process takes the core. 5 ms + 5 ms per MB of the
+# call's input tensors covers both. Granted in-process too, so that the students' pytest and
+# the grader judge alike. A loop over the batch of the large inputs costs 50 ms to 2 s.
+ROUND_TRIP_SECONDS = 0.005
+ROUND_TRIP_SECONDS_PER_MB = 0.005
+REPEATS = 5  # at most this many timed runs of each side; the fastest of each counts
+TIMED_SECONDS = 1.0  # no third run once the student's runs took this long together (a loop's 0.1-1 s)
+COMPARISON_SCALE = 100.0  # times the function's tolerance, for the output on the large input
+# Set to a list to collect every verdict as (function, student's seconds, baseline's seconds, budget, passed,
+# the student's runs, "cpu" or "wall"): for benchmarks/efficiency.py, which counts false failures over many regrades.
+MEASURED: list[tuple] | None = None
+
+
+def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True) -> Check:
+    """Within `record.factor` times the baseline's time on one large input, plus the round-trip allowance.
+
+    Timed by the trusted side only: the runner reports the call's CPU time as the kernel
+    accounted it to the process that ran it (`Outcome.cpu_seconds`: the grader reads the
+    sandboxed child's CPU clock around the round trip), or else its wall time
+    (`Outcome.seconds`); the baseline (the reference solution in the grader, a public PyTorch
+    routine in the students' runs) runs in this process through the same path as an in-process
+    call, on its own copy of the input, and is measured alike. CPU time, not wall time: on a
+    busy machine a call waits for a core for milliseconds at a time, and that is not its cost.
+    Each side's fastest of up to REPEATS runs, interleaved, counts; the first student run
+    within the budget ends the check. The output on the large input must also agree with the
+    baseline's (deterministic functions), so that code fast only on large inputs gains
+    nothing. Failures stop hypothesis at once (Abort): a timing has nothing to shrink, and
+    shrinking would re-run a slow call.
+    """
+
+    def verify(t: Trial) -> None:
+        name = t.function.name
+        reference = InProcessRunner(SimpleNamespace(**{name: baseline}, __name__="baseline"))  # a module for `execute`
+        allowance = ROUND_TRIP_SECONDS + ROUND_TRIP_SECONDS_PER_MB * _megabytes(t.call)
+        ours: list[tuple[float, float]] = []  # (wall, CPU) seconds of each baseline run
+
+        def time_baseline() -> object:
+            outcome = reference.run(name, t.call, "cpu")  # with autograd: a public reference may use it (07's does)
+            if outcome.error is not None:
+                raise RuntimeError(f"the baseline failed on the large input: {outcome.error}")  # the kit's fault, never the student's
+            ours.append((outcome.seconds, outcome.cpu_seconds))
+            return outcome.output
+
+        expected = time_baseline()
+        time_baseline()  # the first run may pay one-time costs (allocations of a new size)
+        theirs: list[tuple[float, float | None]] = []
+        while True:
+            outcome = t.outcome()  # the first is the batched first call, the later ones run again
+            if outcome.seconds is None:  # a runner that cannot time: nothing to judge
+                return
+            if not theirs and deterministic:
+                try:
+                    # a check of speed, not of rounding: sums over thousands of rows round differently
+                    t.assert_close(outcome.output, expected, "output on the large input", scale=COMPARISON_SCALE)
+                except AssertionError as error:
+                    raise Abort(f"{error} ({t.call.render(name)})") from None
+            theirs.append((outcome.seconds, outcome.cpu_seconds))
+            cpu = all(c is not None for _, c in theirs)  # CPU time where the runner measured it every time
+            took, best = (min(r[1] if cpu else r[0] for r in runs) for runs in (theirs, ours))
+            budget = record.factor * best + allowance
+            if took <= budget or len(theirs) >= REPEATS or (len(theirs) >= 2 and sum(w for w, _ in theirs) >= TIMED_SECONDS):
+                break
+            time_baseline()
+        if MEASURED is not None:
+            MEASURED.append((name, took, best, budget, took <= budget, len(theirs), "cpu" if cpu else "wall"))
+        if took <= budget:
+            return
+        raise Abort(
+            f"about {took / best:.0f}x slower than a vectorised version: {_ms(took)} against {_ms(best)} of "
+            f"{'CPU' if cpu else 'wall-clock'} time (best of {len(theirs)} and {len(ours)} runs) on {t.call.render(name)}; "
+            f"at most {record.factor:g}x plus {_ms(allowance)} is allowed: {record.hint}"
+        )
+
+    return Check(
+        "is about as fast as a vectorised version on a large input",
+        verify,
+        inputs=record.inputs,
+        dtypes=(torch.float32,),
+        examples=1,
+        gated=True,  # a function that does nothing is fast
+    )
+
+
+def _megabytes(call: Call) -> float:
+    return sum(t.numel() * t.element_size() for t in call.tensors() if t.device.type != "meta") / 1e6
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms"

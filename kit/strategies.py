@@ -101,3 +101,27 @@ def class_targets(n: int, num_classes: int) -> st.SearchStrategy[torch.Tensor]:
 def dims_of(ndim: int) -> st.SearchStrategy[int]:
     """A valid `dim` argument for a tensor of `ndim` dimensions, negative ones included."""
     return st.integers(-ndim, ndim - 1)
+
+
+@_memo
+def _seeds() -> st.SearchStrategy[int]:
+    return st.integers(0, 2**31 - 1)
+
+
+def seeded(make):
+    """Inputs (a function of the dtype) built by `make(generator, dtype) -> Call` from one drawn seed.
+
+    For the large inputs of the efficiency check (kit.spec.Efficiency): hypothesis would take
+    seconds to draw 65,536 values one by one, and there is nothing to shrink in a timing.
+    """
+
+    def inputs(dtype: torch.dtype) -> st.SearchStrategy:
+        return _seeds().map(lambda seed: make(torch.Generator().manual_seed(seed), dtype))
+
+    inputs.__name__ = getattr(make, "__name__", "seeded")
+    return inputs
+
+
+def randn(generator: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
+    """Standard normal values times `scale`, drawn from `generator` (float64 first: the same values in every dtype)."""
+    return (torch.randn(shape, generator=generator, dtype=torch.float64) * scale).to(dtype)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
-from kit.strategies import floats, shapes, tensors
+from kit.spec import Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import floats, randn, seeded, shapes, tensors
 
 SEEDS = st.integers(0, 2**31 - 1)
 
@@ -419,6 +419,44 @@ def stays_at_initialisation(t: Trial) -> None:
         )
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Many examples of a few values each: a vectorised version costs little per example, a Python
+# loop over the examples a few torch calls (microseconds each) per example, 50x or more in all.
+EXAMPLES = 16384
+
+
+@seeded
+def large_polynomials(g, dtype):
+    """poly_grad(coeffs (4,), x (2048,)): a loop over the elements of x runs autograd 2048 times."""
+    return Call((randn(g, 4, dtype=dtype), randn(g, 2048, dtype=dtype)))
+
+
+@seeded
+def large_true_weights(g, dtype):
+    """synthetic_data(w (4,), b, 16384): a loop over the examples draws 16384 rows one at a time."""
+    return Call((randn(g, 4, dtype=dtype), 1.5, EXAMPLES), seed=int(torch.randint(2**31 - 1, (), generator=g)))
+
+
+@seeded
+def large_epoch(g, dtype):
+    """data_iter(256, features (16384, 2), labels (16384,)): 64 batches; a loop over the examples indexes 16384 times."""
+    features, labels = randn(g, EXAMPLES, 2, dtype=dtype), randn(g, EXAMPLES, dtype=dtype)
+    return Call((256, features, labels), seed=int(torch.randint(2**31 - 1, (), generator=g)))
+
+
+@seeded
+def large_linear_models(g, dtype):
+    """linreg(X (16384, 4), w (4, 1), b (1,))."""
+    return Call((randn(g, EXAMPLES, 4, dtype=dtype), randn(g, 4, 1, dtype=dtype), randn(g, 1, dtype=dtype)))
+
+
+@seeded
+def large_predictions(g, dtype):
+    """squared_loss(y_hat (16384, 1), y (16384,))."""
+    return Call((randn(g, EXAMPLES, 1, dtype=dtype, scale=5.0), randn(g, EXAMPLES, dtype=dtype, scale=5.0)))
+
+
 # ---------------------------------------------------------------- the assignment
 
 ASSIGNMENT = Assignment(
@@ -432,6 +470,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=reference_poly_grad,
             reference_name="the derivative sum_k k c_k x^(k-1)",
+            efficiency=Efficiency(large_polynomials, factor=20, why="Horner's rule costs 1.3x; a loop over the elements of x runs autograd per element, 500x and more"),
             checks=(
                 Check("is the slope c1 for a line c0 + c1 x", slope_of_a_line, inputs=lines, hint="coeffs[k] multiplies x**k: coeffs[0] is the constant term"),
                 Check(
@@ -447,6 +486,7 @@ ASSIGNMENT = Assignment(
             "synthetic_data",
             true_weights,
             points=2,
+            efficiency=Efficiency(large_true_weights, factor=20, why="broadcast-and-sum costs 1.5x; drawing the examples one at a time 230x and more"),
             checks=(
                 Check("returns X (n, d) and y (n, 1) in w's dtype", data_shapes, hint="y = X @ w.reshape(-1, 1) + b keeps y a column", gated=True),
                 Check("gives y = X w + b exactly when noise=0", exactly_linear_without_noise, inputs=noiseless),
@@ -471,6 +511,7 @@ ASSIGNMENT = Assignment(
             "data_iter",
             labelled_examples,
             points=2,
+            efficiency=Efficiency(large_epoch, factor=20, why="cutting batches by a loop over their starts costs 1.1x; indexing the examples one at a time 90x and more"),
             checks=(
                 Check("makes batches of batch_size, the last one with the rest", batch_sizes, hint="for i in range(0, n, batch_size): take indices[i : i + batch_size]", gated=True),
                 Check(
@@ -496,6 +537,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=reference_linreg,
             reference_name="torch.mm(X, w) + b",
+            efficiency=Efficiency(large_linear_models, factor=20, why="einsum costs 1.5x; a loop over the rows 900x and more"),
             checks=(Check("maps the identity to w + b", identity_rows_pick_weights, hint="X @ w + b, with w of shape (d, 1)"),),
             tolerance={torch.float32: Tolerance(1e-5, 1e-5)},
         ),
@@ -505,6 +547,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=reference_squared_loss,
             reference_name="(y_hat - y.reshape(y_hat.shape))**2 / 2",
+            efficiency=Efficiency(large_predictions, factor=20, why="float64 inside costs 1.2x; a loop over the rows 1600x and more"),
             checks=(
                 Check(
                     "keeps y_hat's shape (n, 1) for y of shape (n,)",

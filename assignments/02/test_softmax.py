@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import NON_FINITE, Assignment, Check, Function
-from kit.strategies import class_targets, dims_of, floats, shapes, tensors
+from kit.spec import NON_FINITE, Assignment, Check, Efficiency, Function
+from kit.strategies import class_targets, dims_of, floats, randn, seeded, shapes, tensors
 
 # ---------------------------------------------------------------- inputs
 
@@ -63,6 +63,32 @@ def unreduced(dtype):
 def predictions(draw, dtype):
     n, c = draw(st.integers(1, 8)), draw(st.integers(1, 5))
     return Call((draw(tensors((n, c), dtype, -5, 5, elements=floats(dtype, -5, 5))), draw(class_targets(n, c))))
+
+
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Many short rows: a vectorised version costs little per row (a few values), a Python loop over
+# the rows a few torch calls per row (microseconds each), so the two differ by 50x or more.
+ROWS, CLASSES = 16384, 4
+
+
+@seeded
+def large_logits(g, dtype):
+    """softmax(X (16384, 4), dim=1): 64K values, a fraction of a millisecond vectorised."""
+    return Call((randn(g, ROWS, CLASSES, dtype=dtype, scale=3.0),), {"dim": 1})
+
+
+@seeded
+def large_classification(g, dtype):
+    """cross_entropy(logits (16384, 4), target (16384,), reduction)."""
+    reduction = ("mean", "sum", "none")[int(torch.randint(3, (), generator=g))]
+    return Call((randn(g, ROWS, CLASSES, dtype=dtype, scale=3.0), torch.randint(CLASSES, (ROWS,), generator=g)), {"reduction": reduction})
+
+
+@seeded
+def large_predictions(g, dtype):
+    """accuracy(logits (16384, 4), target (16384,))."""
+    return Call((randn(g, ROWS, CLASSES, dtype=dtype), torch.randint(CLASSES, (ROWS,), generator=g)))
 
 
 # ---------------------------------------------------------------- properties
@@ -155,6 +181,7 @@ ASSIGNMENT = Assignment(
             points=3,
             reference=reference_softmax,
             reference_name="torch.softmax",
+            efficiency=Efficiency(large_logits, factor=20, why="exp(log_softmax), times the reciprocal: within 1.5x; a loop over the 16384 rows 260x and more"),
             checks=(
                 Check("outputs lie in [0, 1] and sum to 1 along dim", sums_to_one, hint="normalise by the sum along `dim`, keeping dims (keepdim=True)"),
                 Check("is invariant to adding a constant along dim", shift_invariant, inputs=row_shifted, gated=True),
@@ -173,6 +200,7 @@ ASSIGNMENT = Assignment(
             points=3,
             reference=reference_log_softmax,
             reference_name="torch.log_softmax",
+            efficiency=Efficiency(large_logits, factor=20, why="float64 inside, log-sum-exp by hand: within 1.5x; a loop over the rows 400x and more"),
             checks=(
                 Check("equals log(softmax) where that is finite", log_of_softmax_where_finite),
                 Check("exp of the output sums to 1 along dim", exp_sums_to_one),
@@ -191,6 +219,7 @@ ASSIGNMENT = Assignment(
             points=3,
             reference=F.cross_entropy,
             reference_name="F.cross_entropy",
+            efficiency=Efficiency(large_classification, factor=20, why="a torch.where one-hot costs 1.6x; a loop over the examples 240x and more"),
             checks=(
                 Check("is -log p of the target and >= 0", minus_log_p_of_target, inputs=unreduced, hint="pick each row's target column: out[i] = -log_softmax(logits)[i, target[i]]"),
                 Check("'sum' and 'mean' reduce the per-example losses", reductions_consistent, hint="'mean' divides by N, 'sum' does not"),
@@ -204,6 +233,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=reference_accuracy,
             reference_name="the fraction of rows whose argmax is the target",
+            efficiency=Efficiency(large_predictions, factor=20, why="count, then divide: 1x; a loop over the examples 550x and more"),
             checks=(Check("lies in [0, 1] and is 1.0 when targets are the argmax", perfect_when_target_is_argmax),),
             meta=False,  # returns a Python float, which needs real data
         ),

@@ -16,8 +16,8 @@ from torch import nn
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import NON_FINITE, Assignment, Check, Function, Tolerance
-from kit.strategies import shapes, tensors
+from kit.spec import NON_FINITE, Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import randn, seeded, shapes, tensors
 
 SEEDS = st.integers(0, 2**31 - 1)
 
@@ -280,6 +280,39 @@ def dropout_on_hidden_only(t: Trial) -> None:
         )
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Many rows of a few values each: a vectorised version costs little per row, a Python loop over
+# the rows (or the elements) a few torch calls (microseconds each) per row, 50x or more in all.
+ROWS = 16384
+
+
+@seeded
+def large_activations(g, dtype):
+    """relu(X (16384, 4))."""
+    return Call((randn(g, ROWS, 4, dtype=dtype),))
+
+
+@seeded
+def large_dropout(g, dtype):
+    """dropout(X (16384, 4), 0.5, training=True)."""
+    return Call((randn(g, ROWS, 4, dtype=dtype), 0.5), {"training": True}, seed=int(torch.randint(2**31 - 1, (), generator=g)))
+
+
+@seeded
+def large_param_lists(g, dtype):
+    """l2_penalty([(8192, 4), (4096, 4), (4096,)]): looping over the 3 tensors is fine, over their rows is not."""
+    return Call(([randn(g, 8192, 4, dtype=dtype), randn(g, 4096, 4, dtype=dtype), randn(g, 4096, dtype=dtype)],))
+
+
+@seeded
+def large_mlp(g, dtype):
+    """mlp_forward(X (4096, 4), 3 layers 4 -> 8 -> 8 -> 3), in evaluation mode: a loop over the rows runs 3 layers 4096 times."""
+    dims = (4, 8, 8, 3)
+    params = [(randn(g, dims[i], dims[i + 1], dtype=dtype, scale=0.5), randn(g, dims[i + 1], dtype=dtype, scale=0.5)) for i in range(3)]
+    return Call((randn(g, 4096, 4, dtype=dtype), params), {"dropout_p": 0.5, "training": False})
+
+
 # ---------------------------------------------------------------- the assignment
 
 ASSIGNMENT = Assignment(
@@ -293,6 +326,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=torch.relu,
             reference_name="torch.relu",
+            efficiency=Efficiency(large_activations, factor=20, why="torch.where costs 3x a clamp; a loop over the rows 300x and more"),
             checks=(
                 Check(
                     "keeps positive inputs and zeroes negative ones",
@@ -305,6 +339,7 @@ ASSIGNMENT = Assignment(
             "dropout",
             dropout_calls,
             points=4,
+            efficiency=Efficiency(large_dropout, factor=20, why="a torch.where mask costs 1.5x; drawing the mask row by row 360x and more"),
             checks=(
                 Check(
                     "zeroes a fraction p of the elements",
@@ -358,6 +393,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=reference_l2,
             reference_name="half the sum of squares, sum(w.pow(2).sum() for w in params) / 2",
+            efficiency=Efficiency(large_param_lists, factor=20, why="a float64 loop over the 3 tensors costs 1.3x; a loop over their rows 420x and more"),
             checks=(
                 Check("is w**2 / 2 for a single weight w", half_square_of_single_weight, inputs=single_weights, hint="square, sum, then halve"),
                 Check("adds up over the list of tensors", additive_over_list, hint="sum the squares of every tensor in the list, not just the first", gated=True),
@@ -370,6 +406,7 @@ ASSIGNMENT = Assignment(
             points=4,
             reference=reference_mlp,
             reference_name="nn.Sequential(Linear, ReLU, Dropout, ..., Linear) with the same weights",
+            efficiency=Efficiency(large_mlp, factor=20, why="einsum, addmm, a torch.where relu: within 1.6x; a loop over the examples 320x and more"),
             checks=(
                 Check(
                     "ignores dropout_p when training=False",

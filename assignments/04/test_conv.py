@@ -16,8 +16,8 @@ from hypothesis.extra import numpy as hnp
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
-from kit.strategies import floats
+from kit.spec import Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import floats, randn, seeded
 
 # ---------------------------------------------------------------- inputs
 
@@ -407,6 +407,45 @@ def Property(name: str, verify, **kwargs) -> Check:
     return Check(name, verify, examples=PROPERTY_EXAMPLES, **kwargs)
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Tall images and large batches of small ones: a loop over the kernel offsets (9 of them) or a
+# few channels is fine; a loop over output pixels, rows or batch elements runs thousands of
+# small torch calls (microseconds each) and is 30x to 1000x slower.
+
+
+@seeded
+def large_corr2d(g, dtype):
+    """corr2d(X (512, 32), K (3, 3)): 15,300 output pixels, 510 output rows."""
+    return Call((randn(g, 512, 32, dtype=dtype), randn(g, 3, 3, dtype=dtype)))
+
+
+@seeded
+def large_multi_in(g, dtype):
+    """corr2d_multi_in(X (3, 512, 32), K (3, 3, 3)): one corr2d per input channel is fine."""
+    return Call((randn(g, 3, 512, 32, dtype=dtype), randn(g, 3, 3, 3, dtype=dtype)))
+
+
+@seeded
+def large_multi_in_out(g, dtype):
+    """corr2d_multi_in_out(X (3, 256, 32), K (4, 3, 3, 3)): one corr2d_multi_in per output channel is fine."""
+    return Call((randn(g, 3, 256, 32, dtype=dtype), randn(g, 4, 3, 3, 3, dtype=dtype)))
+
+
+@seeded
+def large_conv2d(g, dtype):
+    """conv2d(X (1024, 1, 4, 4), weight (2, 1, 3, 3), bias (2,), padding=1): a batch of 1024 small images."""
+    X, weight, bias = randn(g, 1024, 1, 4, 4, dtype=dtype), randn(g, 2, 1, 3, 3, dtype=dtype), randn(g, 2, dtype=dtype)
+    return Call((X, weight), {"bias": bias, "padding": 1})
+
+
+@seeded
+def large_pool2d(g, dtype):
+    """pool2d(X (8192, 1, 4, 4), 2, mode=max or avg): a batch of 8192 small images."""
+    mode = ("max", "avg")[int(torch.randint(2, (), generator=g))]
+    return Call((randn(g, 8192, 1, 4, 4, dtype=dtype), 2), {"mode": mode})
+
+
 # ---------------------------------------------------------------- the assignment
 
 ASSIGNMENT = Assignment(
@@ -420,6 +459,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_corr2d,
             reference_name="F.conv2d on X[None, None] and K[None, None]",
+            efficiency=Efficiency(large_corr2d, factor=20, why="one einsum over stacked windows: 1x; a loop over the 510 output rows 230x and more"),
             tolerance=TOLERANCE,
             checks=(
                 Property(
@@ -440,6 +480,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_corr2d_multi_in,
             reference_name="F.conv2d on X[None] and K[None]",
+            efficiency=Efficiency(large_multi_in, factor=20, why="one corr2d per input channel costs 1.6x; a loop over the output rows 170x and more"),
             tolerance=TOLERANCE,
             checks=(
                 Property(
@@ -458,6 +499,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_corr2d_multi_in_out,
             reference_name="F.conv2d on X[None]",
+            efficiency=Efficiency(large_multi_in_out, factor=20, why="one corr2d_multi_in per output channel (the book's way) costs 2.1x; a loop over the output rows 84x and more"),
             tolerance=TOLERANCE,
             checks=(
                 Property(
@@ -483,6 +525,7 @@ ASSIGNMENT = Assignment(
             points=5,
             reference=reference_conv2d,
             reference_name="F.conv2d",
+            efficiency=Efficiency(large_conv2d, factor=20, why="one contraction, tensordot in float64: within 1.5x; a loop over the 1024 images 370x and more"),
             tolerance=TOLERANCE,
             checks=(
                 Property(
@@ -540,6 +583,7 @@ ASSIGNMENT = Assignment(
             points=4,
             reference=reference_pool2d,
             reference_name="F.max_pool2d / F.avg_pool2d",
+            efficiency=Efficiency(large_pool2d, factor=20, why="a running maximum or mean over the offsets: within 1.1x; a loop over the 8192 images 150x and more"),
             checks=(
                 Property(
                     "has shape (N, C, (H + 2*ph - kh)//sh + 1, (W + 2*pw - kw)//sw + 1)",

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
-from kit.strategies import shapes, tensors
+from kit.spec import Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import randn, seeded, shapes, tensors
 
 # ---------------------------------------------------------------- inputs
 
@@ -231,6 +231,28 @@ def independent_of_batch(t: Trial) -> None:
     t.assert_close(alone, t.output[:1], "the output for the first sample on its own, compared with its row in the batch")
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Many rows of a few values: the statistics of a vectorised version are a few reductions; a
+# Python loop over the rows (batch elements) is a few torch calls per row, 50x or more slower.
+# A loop over batch_norm's 4 channels is fine.
+ROWS = 16384
+
+
+@seeded
+def large_bn(g, dtype):
+    """batch_norm(X (16384, 4), gamma, beta, running_mean, running_var, training), training or not."""
+    training = bool(torch.randint(2, (), generator=g))
+    stats = (randn(g, 4, dtype=dtype), (torch.rand(4, generator=g, dtype=torch.float64) + 0.5).to(dtype))
+    return Call((randn(g, ROWS, 4, dtype=dtype, scale=2.0), randn(g, 4, dtype=dtype), randn(g, 4, dtype=dtype), *stats, training))
+
+
+@seeded
+def large_ln(g, dtype):
+    """layer_norm(X (16384, 4), (4,), weight, bias)."""
+    return Call((randn(g, ROWS, 4, dtype=dtype, scale=2.0), (4,)), {"weight": randn(g, 4, dtype=dtype), "bias": randn(g, 4, dtype=dtype)})
+
+
 # ---------------------------------------------------------------- the assignment
 
 NORM_TOLERANCE = {torch.float32: Tolerance(1e-4, 1e-5), torch.float64: Tolerance(1e-7, 1e-9)}
@@ -246,6 +268,7 @@ ASSIGNMENT = Assignment(
             points=6,
             reference=reference_batch_norm,
             reference_name="F.batch_norm (in-place running-stat updates made on copies)",
+            efficiency=Efficiency(large_bn, factor=20, why="var_mean, float64 inside: within 1.2x; a loop over the examples 520x and more"),
             checks=(
                 Check(
                     "in training, normalises each channel with its batch mean and biased variance",
@@ -289,6 +312,7 @@ ASSIGNMENT = Assignment(
             points=4,
             reference=reference_layer_norm,
             reference_name="F.layer_norm",
+            efficiency=Efficiency(large_ln, factor=20, why="var_mean over the flattened slice costs 4.2x, the slowest honest rewrite seen; a loop over the rows 930x and more"),
             checks=(
                 Check(
                     "standardises each slice over the normalised dims with its mean and biased variance",

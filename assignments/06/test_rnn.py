@@ -12,8 +12,8 @@ from torch import nn
 from kit.calls import Call
 from kit.harness import StudentError, Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import NON_FINITE, Assignment, Check, Function, Tolerance
-from kit.strategies import floats, shapes, tensors
+from kit.spec import NON_FINITE, Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import floats, randn, seeded, shapes, tensors
 
 GATES = {"rnn_cell": 1, "gru_cell": 3, "lstm_cell": 4}
 SATURATED = 40.0  # sigmoid(40) == 1 and sigmoid(-40) == 0 to the last bit, in float32 and float64
@@ -291,6 +291,34 @@ def zeros_stay_zeros(t: Trial) -> None:
     t.assert_close(clipped, expected_clipped, "clipped all-zero gradients")
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# A large batch of small states: one step of a vectorised cell is a handful of matrix products
+# and activations; a Python loop over the batch runs them once per row, 50x or more slower.
+
+
+def large_cell_call(cell: str, batch: int):
+    """cell(x (batch, 4), h (batch, 8)[, c], w_ih (G*8, 4), w_hh (G*8, 8), b_ih=, b_hh=)."""
+
+    @seeded
+    def inputs(g, dtype):
+        gates, n_in, n_hidden = GATES[cell], 4, 8
+        args = [randn(g, batch, n_in, dtype=dtype), randn(g, batch, n_hidden, dtype=dtype, scale=0.5)]
+        if cell == "lstm_cell":
+            args.append(randn(g, batch, n_hidden, dtype=dtype))
+        args += [randn(g, gates * n_hidden, n_in, dtype=dtype, scale=0.5), randn(g, gates * n_hidden, n_hidden, dtype=dtype, scale=0.5)]
+        return Call(tuple(args), {"b_ih": randn(g, gates * n_hidden, dtype=dtype, scale=0.5), "b_hh": randn(g, gates * n_hidden, dtype=dtype, scale=0.5)})
+
+    return inputs
+
+
+@seeded
+def large_gradients(g, dtype):
+    """clip_grad_norm([(8192, 4), (4096, 4), (4096,)], max_norm): a loop over the 3 tensors is fine, over their rows is not."""
+    grads = [randn(g, 8192, 4, dtype=dtype), randn(g, 4096, 4, dtype=dtype), randn(g, 4096, dtype=dtype)]
+    return Call((grads, 50.0))
+
+
 # ---------------------------------------------------------------- the assignment
 
 CELL_TOLERANCE = {torch.float32: Tolerance(1e-5, 1e-5)}
@@ -307,6 +335,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_rnn_cell,
             reference_name="nn.RNNCell with the same weights",
+            efficiency=Efficiency(large_cell_call("rnn_cell", 4096), factor=20, why="einsum, one concatenated product: within 1.5x; a loop over the batch 280x and more"),
             tolerance=CELL_TOLERANCE,
             checks=(
                 Check("treats a None bias as no bias", missing_bias_is_zero, inputs=missing_bias("rnn_cell"), **STRUCTURAL, hint="add b_ih and b_hh each only when it is not None", gated=True),
@@ -321,6 +350,7 @@ ASSIGNMENT = Assignment(
             points=3,
             reference=reference_gru_cell,
             reference_name="nn.GRUCell with the same weights",
+            efficiency=Efficiency(large_cell_call("gru_cell", 2048), factor=20, why="gate by gate through a helper costs 1.5x; a loop over the batch 110x and more"),
             tolerance=CELL_TOLERANCE,
             checks=(
                 Check("keeps h when the update gate z is 1", gru_update_gate_keeps_h, hint="h' = (1 - z) * n + z * h, with the gate blocks stacked (r, z, n)"),
@@ -339,6 +369,7 @@ ASSIGNMENT = Assignment(
             points=3,
             reference=reference_lstm_cell,
             reference_name="nn.LSTMCell with the same weights",
+            efficiency=Efficiency(large_cell_call("lstm_cell", 2048), factor=20, why="sigmoid by hand costs 1.1x; a loop over the batch 110x and more"),
             tolerance=CELL_TOLERANCE,
             checks=(
                 Check(
@@ -357,6 +388,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_clip_grad_norm,
             reference_name="torch.nn.utils.clip_grad_norm_ on copies",
+            efficiency=Efficiency(large_gradients, factor=20, why="a float64 norm and torch.where cost 1.2x; a loop over the rows 230x and more"),
             checks=(
                 Check(
                     "leaves gradients exactly unchanged below max_norm",

@@ -15,8 +15,8 @@ from torch import nn
 from kit.calls import Call
 from kit.harness import StudentError, Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import Assignment, Check, Function, Tolerance
-from kit.strategies import tensors
+from kit.spec import Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import randn, seeded, tensors
 
 NAMES = ("X", "h0", "w_ih", "w_hh", "b_ih", "b_hh")
 
@@ -205,6 +205,34 @@ def no_gradient_from_the_past(t: Trial) -> None:
     t.assert_close(dX, torch.zeros_like(dX), f'grads["X"][{cut}:] when dH[{cut}:] is zero')
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# Few time steps, a large batch: the loop over the 4 time steps is the intended one; a Python
+# loop over the batch runs every step once per sequence, 50x or more slower.
+
+
+def large_rnn_arguments(g, dtype, batch):
+    """(X (4, batch, 4), h0 (batch, 8), w_ih (8, 4), w_hh (8, 8), b_ih (8,), b_hh (8,))."""
+    return (
+        randn(g, 4, batch, 4, dtype=dtype), randn(g, batch, 8, dtype=dtype, scale=0.5), randn(g, 8, 4, dtype=dtype, scale=0.5),
+        randn(g, 8, 8, dtype=dtype, scale=0.5), randn(g, 8, dtype=dtype, scale=0.5), randn(g, 8, dtype=dtype, scale=0.5),
+    )
+
+
+@seeded
+def large_forward(g, dtype):
+    """rnn_forward on 4 steps of a batch of 1024."""
+    return Call(large_rnn_arguments(g, dtype, 1024))
+
+
+@seeded
+def large_backward(g, dtype):
+    """rnn_backward on 4 steps of a batch of 1024, truncated to chunks of 2 or not."""
+    args = large_rnn_arguments(g, dtype, 1024)
+    truncate = (None, 2)[int(torch.randint(2, (), generator=g))]
+    return Call((*args, randn(g, 4, 1024, 8, dtype=dtype)), {"truncate": truncate})
+
+
 # ---------------------------------------------------------------- the assignment
 
 TOLERANCE = {torch.float32: Tolerance(1e-5, 1e-5)}
@@ -220,6 +248,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_forward,
             reference_name="nn.RNN with the same weights",
+            efficiency=Efficiency(large_forward, factor=20, why="the inputs projected at once: 1x; a loop over the batch inside the loop over time 200x and more"),
             tolerance=TOLERANCE,
             autograd=False,
             checks=(
@@ -233,6 +262,7 @@ ASSIGNMENT = Assignment(
             points=6,
             reference=reference_backward,
             reference_name="autograd through nn.RNN (detached between chunks)",
+            efficiency=Efficiency(large_backward, factor=20, why="einsum weight gradients, float64 inside: within 1.2x; a loop over the batch for the weight gradients 95x and more"),
             tolerance=TOLERANCE,
             autograd=False,
             checks=(

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from kit.calls import Call
 from kit.harness import Trial
 from kit.pytest_plugin import public_tests
-from kit.spec import NON_FINITE, Assignment, Check, Function, Tolerance
-from kit.strategies import floats, shapes, tensors
+from kit.spec import NON_FINITE, Assignment, Check, Efficiency, Function, Tolerance
+from kit.strategies import floats, randn, seeded, shapes, tensors
 
 NEG_INF = float("-inf")
 # Attention sums many products; a correct float32 answer computed in another order can
@@ -376,6 +376,65 @@ def prefix_of_longer_table(t: Trial) -> None:
     t.assert_close(t.output, longer[:max_len], "the first rows of a longer table")
 
 
+# ---------------------------------------------------------------- large inputs (the efficiency check)
+
+# A large batch of short sequences: vectorised attention is a handful of batched matrix products
+# and reductions; a Python loop over the batch (or over positions) runs them once per element,
+# 50x or more slower. A loop over multi_head_attention's 2 heads is fine.
+
+
+def _choice(g, options):
+    return options[int(torch.randint(len(options), (), generator=g))]
+
+
+@seeded
+def large_scores_with_lengths(g, dtype):
+    """masked_softmax(X (2048, 4, 8), valid_lens None, (2048,) or (2048, 4) in [0, 8])."""
+    X = randn(g, 2048, 4, 8, dtype=dtype, scale=3.0)
+    kind = _choice(g, ("none", "batch", "row"))
+    return Call((X, None if kind == "none" else torch.randint(0, 9, (2048,) if kind == "batch" else (2048, 4), generator=g)))
+
+
+def reference_attention(query, key, value, attn_mask=None, is_causal=False):
+    """(output, weights) from F.scaled_dot_product_attention and torch.softmax: the students' baseline."""
+    return reference_sdpa_output(query, key, value, attn_mask, is_causal), reference_weights(query, key, value, attn_mask, is_causal)
+
+
+@seeded
+def large_attention(g, dtype):
+    """scaled_dot_product_attention(query (2048, 4, 8), key (2048, 6, 8), value (2048, 6, 8)[, bool mask][, is_causal])."""
+    query, key, value = randn(g, 2048, 4, 8, dtype=dtype), randn(g, 2048, 6, 8, dtype=dtype), randn(g, 2048, 6, 8, dtype=dtype)
+    kind = _choice(g, ("none", "bool", "causal"))
+    if kind == "none":
+        return Call((query, key, value))
+    if kind == "causal":
+        return Call((query, key, value), {"is_causal": True})
+    mask = torch.rand(2048, 4, 6, generator=g) < 0.7
+    mask[..., 0] = True  # every row allows a key: F.scaled_dot_product_attention gives NaN for one that allows none
+    return Call((query, key, value), {"attn_mask": mask})
+
+
+@seeded
+def large_mha(g, dtype):
+    """multi_head_attention on a batch of 512 sequences of 4, E = 8, 2 heads[, key_padding_mask]."""
+    B, L, E, H = 512, 4, 8, 2
+    query, key, value = (randn(g, B, L, E, dtype=dtype) for _ in range(3))
+    in_w, out_w = randn(g, 3 * E, E, dtype=dtype, scale=2 / math.sqrt(E)), randn(g, E, E, dtype=dtype, scale=1 / math.sqrt(E))
+    in_b, out_b = randn(g, 3 * E, dtype=dtype, scale=0.5), randn(g, E, dtype=dtype, scale=0.5)
+    kwargs = {}
+    if _choice(g, (False, True)):
+        padding = torch.rand(B, L, generator=g) < 0.3
+        padding[:, 0] = False  # no row without keys: nn.MultiheadAttention gives NaN there
+        kwargs["key_padding_mask"] = padding
+    return Call((query, key, value, H, in_w, in_b, out_w, out_b), kwargs)
+
+
+@seeded
+def large_table(g, dtype):
+    """positional_encoding(8192, 8): a loop over the 8192 positions is slow; over the 4 column pairs, fine."""
+    return Call((8192, 8))
+
+
 # ---------------------------------------------------------------- the assignment
 
 ASSIGNMENT = Assignment(
@@ -389,6 +448,7 @@ ASSIGNMENT = Assignment(
             points=2,
             reference=reference_masked_softmax,
             reference_name="torch.softmax over the valid keys (all zeros for a row without any)",
+            efficiency=Efficiency(large_scores_with_lengths, factor=20, why="torch.softmax then torch.where costs 2.3x; a loop over the rows 110x and more"),
             checks=(
                 Check(
                     "masked keys get exactly 0 and each row sums to 1",
@@ -424,6 +484,7 @@ ASSIGNMENT = Assignment(
             "scaled_dot_product_attention",
             attention_inputs,
             points=3,
+            efficiency=Efficiency(large_attention, factor=20, why="einsum forms: within 1.1x; a loop over the batch 130x and more", reference=reference_attention),
             tolerance=ATTENTION_TOLERANCE,
             checks=(
                 Check(
@@ -462,6 +523,7 @@ ASSIGNMENT = Assignment(
             points=4,
             reference=reference_mha,
             reference_name="nn.MultiheadAttention(E, num_heads, batch_first=True)",
+            efficiency=Efficiency(large_mha, factor=20, why="einsum projections cost 1.2x; a loop over the sequences 120x and more (one over the 2 heads is fine)"),
             tolerance=ATTENTION_TOLERANCE,
             checks=(
                 Check(
@@ -499,6 +561,7 @@ ASSIGNMENT = Assignment(
             points=1,
             reference=formula_table,
             reference_name="P[p, 2i] = sin(p / 10000^(2i/d)), P[p, 2i+1] = cos(p / 10000^(2i/d))",
+            efficiency=Efficiency(large_table, factor=20, why="exp-log frequencies: 1x; a loop over the 8192 positions 220x and more", public=False),  # the formula, one element at a time, is no baseline
             checks=(
                 Check(
                     "row 0 is [0, 1, 0, 1, ...] and each column pair is a (sin, cos) of one angle",

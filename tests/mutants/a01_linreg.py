@@ -47,3 +47,29 @@ MUTANTS = [
     Mutant("01", "linreg", "train", "one_epoch_only", "for _ in range(epochs):", "for _ in range(min(epochs, 1)):"),
     Mutant("01", "linreg", "train", "large_initialisation", "torch.normal(0.0, 0.01,", "torch.normal(0.0, 1.0,"),
 ]
+
+# Python loops over the examples: correct values, but a few torch calls of their own per example.
+# The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("01", "linreg", "poly_grad", "poly_grad_loop_over_elements",
+           "    x = x.detach().clone().requires_grad_(True)\n    y = torch.zeros_like(x)\n    for k in range(coeffs.shape[0]):\n"
+           "        y = y + coeffs[k] * x**k  # x**0 keeps x in the graph, so a constant works too\n"
+           "    (grad,) = torch.autograd.grad(y.sum(), x)\n    return grad",
+           "    grads = []\n    for xi in x.detach().reshape(-1):  # one element at a time\n        xi = xi.clone().requires_grad_(True)\n"
+           "        y = torch.zeros_like(xi)\n        for k in range(coeffs.shape[0]):\n            y = y + coeffs[k] * xi**k\n"
+           "        grads.append(torch.autograd.grad(y, xi)[0])\n    return torch.stack(grads).reshape(x.shape)"),
+    Mutant("01", "linreg", "synthetic_data", "synthetic_data_loop_over_examples",
+           "X = torch.randn(num_examples, w.shape[0], dtype=w.dtype, device=w.device)",
+           "X = torch.stack([torch.randn(w.shape[0], dtype=w.dtype, device=w.device) for _ in range(num_examples)])\n"
+           "    X = X if num_examples else torch.randn(0, w.shape[0], dtype=w.dtype, device=w.device)"),
+    Mutant("01", "linreg", "data_iter", "data_iter_loop_over_examples",
+           "return [(features[idx], labels[idx]) for idx in order.split(batch_size)]",
+           "return [(torch.cat([features[idx[i : i + 1]] for i in range(len(idx))]), torch.cat([labels[idx[i : i + 1]] for i in range(len(idx))]))\n"
+           "            for idx in order.split(batch_size)]"),
+    Mutant("01", "linreg", "linreg", "linreg_loop_over_rows",
+           "return X @ w + b", "return torch.stack([X[i] @ w + b for i in range(X.shape[0])])"),
+    Mutant("01", "linreg", "squared_loss", "squared_loss_loop_over_rows",
+           "return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2",
+           "y = y.reshape(y_hat.shape)\n    return torch.stack([(y_hat[i] - y[i]) ** 2 / 2 for i in range(y_hat.shape[0])])"),
+]
+MUTANTS += LOOPS

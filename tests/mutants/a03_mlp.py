@@ -38,3 +38,23 @@ MUTANTS = [
     Mutant("03", "mlp", "mlp_forward", "dropout_only_after_first_layer", "H = dropout(relu(H), dropout_p, training)",
            "H = dropout(relu(H), dropout_p, training) if i == 0 else relu(H)"),
 ]
+
+# Python loops over the rows: correct values, but a few torch calls of their own per row.
+# The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("03", "mlp", "relu", "relu_loop_over_rows",
+           "return X.clamp(min=0.0)", "return torch.stack([row.clamp(min=0.0) for row in X.reshape(-1, X.shape[-1])]).reshape(X.shape)"),
+    Mutant("03", "mlp", "dropout", "dropout_loop_over_rows",
+           "keep = torch.rand_like(X) >= p  # P(rand >= p) = 1 - p",
+           "keep = torch.stack([torch.rand_like(row) >= p for row in X.reshape(-1, X.shape[-1])]).reshape(X.shape)"),
+    Mutant("03", "mlp", "l2_penalty", "l2_penalty_loop_over_rows",
+           "return sum(w.pow(2).sum() for w in params) / 2",
+           "return sum(row.pow(2).sum() for w in params for row in w.reshape(-1, w.shape[-1] if w.dim() else 1)) / 2"),
+    Mutant("03", "mlp", "mlp_forward", "mlp_forward_loop_over_examples",
+           "    H = X\n    for i, (W, b) in enumerate(params):\n        H = H @ W + b\n        if i < len(params) - 1:\n"
+           "            H = dropout(relu(H), dropout_p, training)\n    return H",
+           "    rows = []\n    for x in X:  # one example at a time\n        H = x[None]\n        for i, (W, b) in enumerate(params):\n"
+           "            H = H @ W + b\n            if i < len(params) - 1:\n                H = dropout(relu(H), dropout_p, training)\n"
+           "        rows.append(H[0])\n    return torch.stack(rows)"),
+]
+MUTANTS += LOOPS

@@ -70,3 +70,39 @@ MUTANTS = [
     Mutant("04", "conv", "pool2d", "pool2d_avg_is_max",
            'if mode == "max":\n        return windows.amax(dim=0)', 'if mode in ("max", "avg"):\n        return windows.amax(dim=0)'),
 ]
+
+# Python loops over output rows or batch elements: correct values, but thousands of small torch
+# calls. The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("04", "conv", "corr2d", "corr2d_loop_over_output_rows",
+           "    Y = torch.zeros((oh, ow), dtype=X.dtype, device=X.device)\n    for i in range(kh):\n        for j in range(kw):\n"
+           "            Y = Y + K[i, j] * X[i : i + oh, j : j + ow]\n    return Y",
+           "    rows = []\n    for r in range(oh):  # one output row at a time\n        row = torch.zeros(ow, dtype=X.dtype, device=X.device)\n"
+           "        for i in range(kh):\n            for j in range(kw):\n                row = row + K[i, j] * X[r + i, j : j + ow]\n"
+           "        rows.append(row)\n    return torch.stack(rows)"),
+    Mutant("04", "conv", "corr2d_multi_in", "multi_in_loop_over_output_rows",
+           "    per_channel = torch.zeros((C, oh, ow), dtype=X.dtype, device=X.device)\n    for i in range(kh):\n        for j in range(kw):\n"
+           "            per_channel = per_channel + K[:, i, j, None, None] * X[:, i : i + oh, j : j + ow]\n    return per_channel.sum(dim=0)",
+           "    rows = []\n    for r in range(oh):  # one output row at a time\n        row = torch.zeros((C, ow), dtype=X.dtype, device=X.device)\n"
+           "        for i in range(kh):\n            for j in range(kw):\n                row = row + K[:, i, j, None] * X[:, r + i, j : j + ow]\n"
+           "        rows.append(row.sum(dim=0))\n    return torch.stack(rows)"),
+    Mutant("04", "conv", "corr2d_multi_in_out", "multi_in_out_loop_over_output_rows",
+           "    Y = torch.zeros((C_out, oh, ow), dtype=X.dtype, device=X.device)\n    for i in range(kh):\n        for j in range(kw):\n"
+           "            window = X[:, i : i + oh, j : j + ow]  # (C, oh, ow)\n",
+           "    rows = []\n    for r in range(oh):  # one output row at a time\n        row = torch.zeros((C_out, ow), dtype=X.dtype, device=X.device)\n"
+           "        for i in range(kh):\n            for j in range(kw):\n                row = row + (K[:, :, i, j, None] * X[:, r + i, j : j + ow]).sum(dim=1)\n"
+           "        rows.append(row)\n    return torch.stack(rows, dim=1)\n"
+           "    Y = torch.zeros((C_out, oh, ow), dtype=X.dtype, device=X.device)\n    for i in range(kh):\n        for j in range(kw):\n"
+           "            window = X[:, i : i + oh, j : j + ow]  # (C, oh, ow)\n"),
+    Mutant("04", "conv", "conv2d", "conv2d_loop_over_batch",
+           '            window = padded[:, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]\n'
+           '            Y = Y + torch.einsum("nchw,oc->nohw", window, weight[:, :, i, j])',
+           "            for n in range(N):  # one image at a time\n"
+           "                window = padded[n, :, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]\n"
+           '                Y[n] = Y[n] + torch.einsum("chw,oc->ohw", window, weight[:, :, i, j])'),
+    Mutant("04", "conv", "pool2d", "pool2d_loop_over_batch",
+           '    if mode == "max":\n        return windows.amax(dim=0)\n    return windows.sum(dim=0) / (kh * kw)',
+           '    if mode == "max":\n        return torch.stack([windows[:, n].amax(dim=0) for n in range(N)])\n'
+           "    return torch.stack([windows[:, n].sum(dim=0) / (kh * kw) for n in range(N)])"),
+]
+MUTANTS += LOOPS

@@ -47,3 +47,16 @@ MUTANTS = [
            "    if weight is not None:\n        Y = Y * weight\n    if bias is not None:\n        Y = Y + bias\n",
            "    if bias is not None:\n        Y = Y + bias\n    if weight is not None:\n        Y = Y * weight\n"),
 ]
+
+# Python loops over the batch: correct values, but a few torch calls of their own per row.
+# The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("05", "norm", "batch_norm", "batch_norm_loop_over_batch",
+           "    Y = gamma.reshape(shape) * X_hat + beta.reshape(shape)",
+           "    Y = torch.stack([gamma.reshape(shape[1:]) * x + beta.reshape(shape[1:]) for x in X_hat])  # one example at a time"),
+    Mutant("05", "norm", "layer_norm", "layer_norm_loop_over_rows",
+           "    mean = X.mean(dim=dims, keepdim=True)\n    var = ((X - mean) ** 2).mean(dim=dims, keepdim=True)\n    Y = (X - mean) / torch.sqrt(var + eps)",
+           "    rows = X.reshape(-1, *X.shape[X.dim() - len(dims) :])  # one slice at a time\n"
+           "    Y = torch.stack([(r - r.mean()) / torch.sqrt(((r - r.mean()) ** 2).mean() + eps) for r in rows]).reshape(X.shape)"),
+]
+MUTANTS += LOOPS

@@ -58,3 +58,19 @@ MUTANTS = [
     Mutant("06", "rnn", "clip_grad_norm", "python_float_norm",
            "], total_norm\n", "], total_norm.item()\n"),
 ]
+
+# Python loops over the batch: correct values, but a few torch calls of their own per row.
+# The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("06", "rnn", "rnn_cell", "rnn_cell_loop_over_batch",
+           "    pre = x @ w_ih.T + h @ w_hh.T", "    pre = torch.stack([x[n] @ w_ih.T + h[n] @ w_hh.T for n in range(x.shape[0])])"),
+    Mutant("06", "rnn", "gru_cell", "gru_cell_loop_over_batch",
+           "    from_x, from_h = x @ w_ih.T, h @ w_hh.T",
+           "    from_x = torch.stack([row @ w_ih.T for row in x])  # one example at a time\n    from_h = torch.stack([row @ w_hh.T for row in h])"),
+    Mutant("06", "rnn", "lstm_cell", "lstm_cell_loop_over_batch",
+           "    gates = x @ w_ih.T + h @ w_hh.T", "    gates = torch.stack([x[n] @ w_ih.T + h[n] @ w_hh.T for n in range(x.shape[0])])"),
+    Mutant("06", "rnn", "clip_grad_norm", "clip_grad_norm_loop_over_rows",
+           "    total_norm = torch.stack([g.pow(2).sum() for g in grads]).sum().sqrt()",
+           "    total_norm = torch.stack([row.pow(2).sum() for g in grads for row in g.reshape(-1, g.shape[-1] if g.dim() else 1)]).sum().sqrt()"),
+]
+MUTANTS += LOOPS

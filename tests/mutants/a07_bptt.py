@@ -53,3 +53,16 @@ MUTANTS = [
     Mutant("07", "bptt", "rnn_backward", "chunks_counted_from_the_end",
            "if t % chunk == 0:", "if (steps - t) % chunk == 0:"),
 ]
+
+# Python loops over the batch (the loop over time steps is the intended one): correct values, but
+# a few torch calls per sequence and step. The efficiency check (kit.spec.Efficiency) catches them.
+LOOPS = [
+    Mutant("07", "bptt", "rnn_forward", "rnn_forward_loop_over_batch",
+           "        h = torch.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)",
+           "        h = torch.stack([torch.tanh(x[n] @ w_ih.T + b_ih + h[n] @ w_hh.T + b_hh) for n in range(x.shape[0])])"),
+    Mutant("07", "bptt", "rnn_backward", "rnn_backward_loop_over_batch",
+           "        dw_ih = dw_ih + a.T @ X[t]\n        dw_hh = dw_hh + a.T @ h_prev",
+           "        for n in range(a.shape[0]):  # one sequence at a time\n"
+           "            dw_ih = dw_ih + torch.outer(a[n], X[t][n])\n            dw_hh = dw_hh + torch.outer(a[n], h_prev[n])"),
+]
+MUTANTS += LOOPS

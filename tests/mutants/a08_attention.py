@@ -76,3 +76,41 @@ MUTANTS = [
     Mutant("08", "attention", "positional_encoding", "returns_float64",
            "return P.float()", "return P"),
 ]
+
+# Python loops over the batch (or the positions): correct values, but a few torch calls per
+# batch element. The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("08", "attention", "masked_softmax", "masked_softmax_loop_over_rows",
+           "    exps = (scores - top).exp()  # exp(-inf) = 0 at masked keys",
+           "    exps = torch.stack([(s - m).exp() for s, m in zip(scores.reshape(-1, X.shape[-1]), top.reshape(-1, 1))]).reshape(scores.shape)"),
+    Mutant("08", "attention", "scaled_dot_product_attention", "attention_loop_over_batch",
+           "    scores = query @ key.transpose(-2, -1) / query.shape[-1] ** 0.5\n",
+           "    if max(query.dim(), key.dim(), value.dim()) > 2:  # one batch element at a time\n"
+           "        L, S = query.shape[-2], key.shape[-2]\n"
+           "        extra = () if attn_mask is None else attn_mask.shape[:-2]\n"
+           "        batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2], extra)\n"
+           "        qs = query.expand(*batch, *query.shape[-2:]).reshape(-1, *query.shape[-2:])\n"
+           "        ks = key.expand(*batch, *key.shape[-2:]).reshape(-1, *key.shape[-2:])\n"
+           "        vs = value.expand(*batch, *value.shape[-2:]).reshape(-1, *value.shape[-2:])\n"
+           "        ms = [None] * len(qs) if attn_mask is None else attn_mask.expand(*batch, L, S).reshape(-1, L, S)\n"
+           "        pairs = [scaled_dot_product_attention(q, k, v, m, is_causal) for q, k, v, m in zip(qs, ks, vs, ms)]\n"
+           "        return torch.stack([o for o, _ in pairs]).reshape(*batch, L, -1), torch.stack([w for _, w in pairs]).reshape(*batch, L, S)\n"
+           "    scores = query @ key.transpose(-2, -1) / query.shape[-1] ** 0.5\n"),
+    Mutant("08", "attention", "multi_head_attention", "mha_loop_over_batch",
+           "    B, L, E = query.shape\n",
+           "    if query.shape[0] > 1:  # one sequence at a time\n"
+           "        pairs = [\n"
+           "            multi_head_attention(\n"
+           "                query[n : n + 1], key[n : n + 1], value[n : n + 1], num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,\n"
+           "                None if key_padding_mask is None else key_padding_mask[n : n + 1],\n"
+           "                attn_mask if attn_mask is None or attn_mask.dim() == 2 else attn_mask[n * num_heads : (n + 1) * num_heads],\n"
+           "            )\n"
+           "            for n in range(query.shape[0])\n"
+           "        ]\n"
+           "        return torch.cat([o for o, _ in pairs]), torch.cat([w for _, w in pairs])\n"
+           "    B, L, E = query.shape\n"),
+    Mutant("08", "attention", "positional_encoding", "positional_encoding_loop_over_positions",
+           "    angles = positions / 10000 ** (even / d_model)  # (max_len, ceil(d_model / 2))",
+           "    angles = torch.stack([p / 10000 ** (even / d_model) for p in positions])  # one position at a time"),
+]
+MUTANTS += LOOPS

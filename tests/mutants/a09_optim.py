@@ -95,3 +95,18 @@ MUTANTS = [
            "return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2",
            "return min_lr + (base_lr - min_lr) * (1 + torch.cos(torch.tensor(math.pi * progress))) / 2"),
 ]
+
+# Python loops over the rows of w: correct values, but a few torch calls of their own per row.
+# The efficiency check (kit.spec.Efficiency) catches them; every other check passes them.
+LOOPS = [
+    Mutant("09", "optim", "sgd", "sgd_loop_over_rows",
+           'return w - config["lr"] * grad, config',
+           'return (torch.stack([row - config["lr"] * g for row, g in zip(w.reshape(-1, w.shape[-1]), grad.reshape(-1, w.shape[-1]))])'
+           ".reshape(w.shape), config)"),
+    Mutant("09", "optim", "adam", "adam_loop_over_rows",
+           "    v = beta2 * config.get(\"exp_avg_sq\", torch.zeros_like(w)) + (1 - beta2) * grad * grad\n",
+           "    previous = config.get(\"exp_avg_sq\", torch.zeros_like(w)).reshape(-1, w.shape[-1])\n"
+           "    rows = zip(previous, grad.reshape(-1, w.shape[-1]))\n"
+           "    v = torch.stack([beta2 * s + (1 - beta2) * g * g for s, g in rows]).reshape(w.shape)  # one row at a time\n"),
+]
+MUTANTS += LOOPS

@@ -39,3 +39,12 @@ MUTANTS = [
     ),
     Mutant("10", "capstone", "plot_history", "ignores_the_accuracy", 'acc_ax.plot(epochs, history["accuracy"], marker="o", label="train")', 'acc_ax.plot(epochs, [0.5] * len(epochs), marker="o", label="train")'),
 ]
+
+# A Python loop over the batch: correct values, but the first convolution runs once per image.
+# The efficiency check (kit.spec.Efficiency) is what catches it; every other check passes it.
+LOOPS = [
+    Mutant("10", "capstone", "forward", "forward_conv1_loop_over_batch",
+           'h = conv2d(X, p["conv1.weight"], padding=1)',
+           'h = torch.cat([conv2d(X[n : n + 1], p["conv1.weight"], padding=1) for n in range(X.shape[0])])  # one image at a time'),
+]
+MUTANTS += LOOPS
