@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from honest import HONEST as HONEST_REWRITES
 
 from autograder import sandbox
-from autograder.static import forbidden_uses
+from autograder.static import REFUSED, REFUSED_ATTRIBUTES, TOO_DEEP, explain, forbidden_uses
 from kit.calls import Call
 from kit.catalog import ASSIGNMENTS, SOLUTIONS, assignment_ids, load_assignment
 
@@ -30,6 +31,14 @@ def test_solutions_and_stubs_are_never_flagged(assignment_id):
     names = [f.name for f in assignment.functions]
     for path in (SOLUTIONS / f"{assignment.module}.py", ASSIGNMENTS / assignment_id / f"{assignment.module}.py"):
         assert forbidden_uses(path.read_text(), assignment.forbidden, names, local_modules=(assignment.module,)) == {}, path
+
+
+@pytest.mark.parametrize("rewrite", HONEST_REWRITES, ids=lambda m: m.id)
+def test_honest_rewrites_are_never_flagged(rewrite):
+    """tests/honest/: einsum, float64 inside, torch.where, helpers, loops: correct code written differently."""
+    assignment = load_assignment(rewrite.assignment)
+    names = [f.name for f in assignment.functions]
+    assert forbidden_uses(rewrite.source(), assignment.forbidden, names, local_modules=(assignment.module,)) == {}
 
 
 # ---------------------------------------------------------------- 02: softmax under other names
@@ -171,9 +180,252 @@ def test_reading_sys_path_is_not_flagged(statement):
 def test_the_honest_and_sandbox_red_team_cases_are_not_flagged():
     """Cases that the sandbox, not the static check, must stop keep being graded (their probes must run)."""
     for name in ("h_read_solutions", "h_read_hidden_tests", "h_read_other_students", "h_shadow_modules", "h_patch_test_frameworks",
-                 "s_crash_deep_json_frame", "s_plant_grader_module", "s_zygote_memory_write"):
+                 "s_crash_deep_json_frame", "s_plant_grader_module"):
         source = (CASES / f"{name}.py").read_text()
         assert forbidden_uses(source, SOFTMAX.forbidden, FUNCTIONS, local_modules=("softmax",)) == {}, name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("s_zygote_memory_write", ["code built at run time (__code__)", "dynamic look-up (ctypes)", "dynamic look-up (gc.get_objects)"]),
+        ("s_tamper_zygote", ["dynamic look-up (ctypes)"]),
+    ],
+)
+def test_sandbox_cases_whose_tools_hide_calls_are_refused_and_their_import_still_runs(name, expected):
+    """ctypes, gc.get_objects and __code__ also reach any routine: refused, for every function (the attack runs at import,
+    which grading still does, so the sandbox behind the check still meets it)."""
+    found = forbidden_uses((CASES / f"{name}.py").read_text(), SOFTMAX.forbidden, FUNCTIONS, local_modules=("softmax",))
+    assert found == {function: expected for function in FUNCTIONS}
+
+
+# ---------------------------------------------------------------- bindings: resolved wherever they are
+
+
+F_IMPORT = "import torch\nimport torch.nn.functional as F\n"
+CE = "torch.nn.functional.cross_entropy"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a local alias of the module, in the function's own body
+        ("def cross_entropy(l, t):\n    m = torch.nn.functional\n    return m.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    m = torch.nn\n    f = m.functional\n    return f.cross_entropy(l, t)\n", CE),
+        # annotated assignments, top level and local
+        ("m: object = torch.nn\ndef cross_entropy(l, t):\n    return m.functional.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    m: object = F\n    return m.cross_entropy(l, t)\n", CE),
+        # for and comprehension targets
+        ("def cross_entropy(l, t):\n    for m in (torch.nn.functional,):\n        return m.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    return [m.cross_entropy(l, t) for m in [F]][0]\n", CE),
+        # tuple unpacking, top level and local, literal or not
+        ("a, b = torch.nn, 1\ndef cross_entropy(l, t):\n    return a.functional.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    (x, m), y = (1, F), 2\n    return m.cross_entropy(l, t)\n", CE),
+        ("PAIR = (F, 1)\ndef cross_entropy(l, t):\n    m, _ = PAIR\n    return m.cross_entropy(l, t)\n", CE),
+        # class attributes, through the class and through self
+        ("class K:\n    m = torch.nn.functional\ndef cross_entropy(l, t):\n    return K.m.cross_entropy(l, t)\n", CE),
+        ("class K:\n    def __init__(self):\n        self.m = F\n    def run(self, l, t):\n        return self.m.cross_entropy(l, t)\n"
+         "def cross_entropy(l, t):\n    return K().run(l, t)\n", CE),
+        # with ... as, walrus
+        ("class Keep:\n    def __enter__(self):\n        return F\n    def __exit__(self, *a):\n        pass\n"
+         "def cross_entropy(l, t):\n    with Keep() as m:\n        return m.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    return (m := torch.nn.functional).cross_entropy(l, t)\n", CE),
+        # helpers that return the module, or take it as an argument, or as a default, or bind it globally
+        ("def g():\n    return torch.nn.functional\ndef cross_entropy(l, t):\n    return g().cross_entropy(l, t)\n", CE),
+        ("g = lambda: F\ndef cross_entropy(l, t):\n    return g().cross_entropy(l, t)\n", CE),
+        ("def apply(mod, l, t):\n    return mod.cross_entropy(l, t)\ndef cross_entropy(l, t):\n    return apply(F, l, t)\n", CE),
+        ("def cross_entropy(l, t, m=torch.nn.functional):\n    return m.cross_entropy(l, t)\n", CE),
+        ("def setup():\n    global M\n    M = F\ndef cross_entropy(l, t):\n    setup()\n    return M.cross_entropy(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    d = {'m': F}\n    return d['m'].cross_entropy(l, t)\n", CE),
+        # match: a class pattern's keyword is the attribute; a capture is the subject
+        ("def cross_entropy(l, t):\n    match torch.nn.functional:\n        case object(cross_entropy=ce):\n            return ce(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    match torch:\n        case object(nn=object(functional=object(cross_entropy=ce))):\n"
+         "            return ce(l, t)\n", CE),
+        ("def cross_entropy(l, t):\n    match F:\n        case m:\n            return m.cross_entropy(l, t)\n", CE),
+        # sys.modules with a constant key is that module; the submission's own module is its globals
+        ("import sys\ndef cross_entropy(l, t):\n    return sys.modules['torch.nn.functional'].cross_entropy(l, t)\n", CE),
+        ("from sys import modules\ndef cross_entropy(l, t):\n    return modules.get('torch.nn.functional').cross_entropy(l, t)\n", CE),
+        ("import sys\ndef cross_entropy(l, t):\n    return sys.modules[__name__].F.cross_entropy(l, t)\n", CE),
+        ("import softmax as me\ndef cross_entropy(l, t):\n    return me.F.cross_entropy(l, t)\n", CE),
+        # another module's torch is torch; a star import's names
+        ("import kit.harness\ndef cross_entropy(l, t):\n    return kit.harness.torch.nn.functional.cross_entropy(l, t)\n", CE),
+        ("from torch import *\ndef cross_entropy(l, t):\n    return nn.functional.cross_entropy(l, t)\n", CE),
+    ],
+)
+def test_a_binding_of_a_module_with_a_forbidden_routine_is_followed(body, expected):
+    assert uses(F_IMPORT + body, ("cross_entropy",)) == {"cross_entropy": [expected]}
+
+
+@pytest.mark.parametrize(
+    "use",
+    ["Box()().cross_entropy", "Box()[0].cross_entropy", "next(iter(Box())).cross_entropy", "[m for m in Box()][0].cross_entropy",
+     "(Box() + 1).cross_entropy", "Box().anything.cross_entropy", "Box().module.cross_entropy"],
+)
+def test_what_the_submissions_own_class_hands_out_through_its_dunders_and_properties_is_followed(use):
+    box = ("class Box:\n    def __call__(self):\n        return F\n    def __getitem__(self, i):\n        return F\n"
+           "    def __iter__(self):\n        yield F\n    def __add__(self, other):\n        return F\n"
+           "    def __getattr__(self, name):\n        return F\n    @property\n    def module(self):\n        return F\n")
+    assert CE in uses(F_IMPORT + box + f"def cross_entropy(l, t):\n    return {use}(l, t)\n", ("cross_entropy",))["cross_entropy"]
+    honest = box.replace("return F", "return 1").replace("yield F", "yield 1")
+    assert uses(F_IMPORT + honest + f"def cross_entropy(l, t):\n    return {use}(l, t)\n", ("cross_entropy",)) == {}
+
+
+def test_a_with_target_is_what_the_context_expression_holds():
+    found = uses(F_IMPORT + "import contextlib\ndef cross_entropy(l, t):\n    with contextlib.nullcontext(F) as m:\n"
+                 "        return m.cross_entropy(l, t)\n", ("cross_entropy",))
+    assert found == {"cross_entropy": ["dynamic look-up (torch.nn.functional handed to contextlib.nullcontext)"]}
+    found = uses(F_IMPORT + "def cross_entropy(l, t):\n    with F as m:\n        return m.cross_entropy(l, t)\n", ("cross_entropy",))
+    assert found == {"cross_entropy": [CE]}
+
+
+def test_a_binding_counts_in_every_function_that_reaches_it_and_nowhere_else():
+    source = F_IMPORT + (
+        "class K:\n    m = F\n"
+        "def helper(l, t):\n    return K.m.cross_entropy(l, t)\n"
+        "def cross_entropy(l, t):\n    return helper(l, t)\n"
+        "def softmax(X, dim=-1):\n    m = X.exp()\n    return m / m.sum(dim, keepdim=True)\n"
+    )
+    assert uses(source, ("cross_entropy", "softmax")) == {"cross_entropy": [CE]}
+
+
+# ---------------------------------------------------------------- refused: what the check cannot follow
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("import sys\ndef softmax(X, dim=-1):\n    return sys.modules['torch'.strip()].softmax(X, dim)\n", "dynamic look-up (sys.modules)"),
+        ("import sys\ndef softmax(X, dim=-1):\n    return [m for m in sys.modules.values() if m][0]\n", "dynamic look-up (sys.modules)"),
+        ("import sys\ndef softmax(X, dim=-1):\n    mods = sys.modules\n    return mods\n", "dynamic look-up (sys.modules)"),
+        ("import ctypes, torch\ndef softmax(X, dim=-1):\n    return ctypes.cast(id(torch), ctypes.py_object).value\n", "dynamic look-up (ctypes)"),
+        ("from ctypes import pythonapi\ndef softmax(X, dim=-1):\n    return pythonapi.PyRun_SimpleString(b'')\n", "dynamic look-up (ctypes)"),
+        ("import _operator, torch\ndef softmax(X, dim=-1):\n    return _operator.attrgetter('soft' + 'max')(torch)(X, dim)\n",
+         "dynamic look-up (_operator)"),
+        ("from operator import methodcaller as mc\ndef softmax(X, dim=-1):\n    return mc('soft' + 'max', dim)(X)\n",
+         "dynamic look-up (operator.methodcaller)"),
+        ("import typing\ndef h(a: 'torch.softmax'): ...\ndef softmax(X, dim=-1):\n    return typing.get_type_hints(h)['a'](X, dim)\n",
+         "dynamic look-up (typing.get_type_hints)"),
+        ("import string, torch\ndef softmax(X, dim=-1):\n    return string.Formatter().get_field('0.softmax', (torch,), {})[0](X, dim)\n",
+         "dynamic look-up (string.Formatter)"),
+        ("import torch\ndef h(X, dim):\n    return X.amax(dim)\ndef softmax(X, dim=-1):\n"
+         "    h.__code__ = h.__code__.replace(co_names=('soft' + 'max',))\n    return h(X, dim)\n", "code built at run time (__code__)"),
+        ("import types\ndef h(): ...\ndef softmax(X, dim=-1):\n    return types.FunctionType(h.__code__, {})\n",
+         "code built at run time (types.FunctionType)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return torch.nn.functional.relu.__globals__['soft' + 'max'](X, dim)\n",
+         "dynamic look-up (__globals__)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return [c for c in torch.nn.Module.__subclasses__() if c.__name__ == 'Soft' + 'max']\n",
+         "dynamic look-up (__subclasses__)"),
+        ("def softmax(X, dim=-1):\n    return ().__class__.__mro__[1]\n", "dynamic look-up (__mro__)"),
+        ("def softmax(X, dim=-1):\n    return ().__class__.__bases__[0]\n", "dynamic look-up (__bases__)"),
+        ("import sys\ndef softmax(X, dim=-1):\n    return sys._getframe(1)\n", "dynamic look-up (sys._getframe)"),
+        ("def softmax(X, dim=-1, e=None):\n    return e.__traceback__.tb_frame.f_globals\n", "dynamic look-up (f_globals)"),
+        ("import gc\ndef softmax(X, dim=-1):\n    return next(o for o in gc.get_objects() if getattr(o, '__name__', '') == 'soft' + 'max')\n",
+         "dynamic look-up (gc.get_objects)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    match torch.nn.Softmax(dim):\n        case torch.nn.Module(s):\n            return s\n",
+         "dynamic look-up (a match class pattern with positional parts)"),
+        ("import functools, torch\ndef softmax(X, dim=-1):\n    return functools.partial(lambda m, x: m.special.softmax(x, dim), torch)(X)\n",
+         "dynamic look-up (torch handed to functools.partial)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return [n for n in dir(torch) if n.startswith('soft')]\n", "dynamic look-up (torch handed to dir)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return torch.utils._python_dispatch\n", "torch internals (torch.utils._python_dispatch)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return torch.ops.aten.exp(X)\n", "torch internals (torch.ops)"),
+        ("import torch\ndef softmax(X, dim=-1):\n    return torch.compile(lambda x: x)(X)\n", "code built at run time (torch.compile)"),
+        ("from torch.utils.cpp_extension import load_inline\ndef softmax(X, dim=-1):\n    return load_inline\n",
+         "code built at run time (torch.utils.cpp_extension)"),
+    ],
+)
+def test_what_the_check_cannot_follow_is_refused(body, expected):
+    assert expected in uses(body)["softmax"]
+
+
+@pytest.mark.parametrize("path", sorted(REFUSED))
+def test_every_refused_path_is_flagged_by_any_name(path):
+    kind = REFUSED[path][0]
+    module, _, rest = path.partition(".")
+    direct = f"import {module}\ndef softmax(X, dim=-1):\n    return {path}\n"
+    assert f"{kind} ({path})" in uses(direct)["softmax"]
+    if rest:
+        parent, _, name = path.rpartition(".")
+        aliased = f"from {parent} import {name} as thing\ndef softmax(X, dim=-1):\n    return thing\n"
+        assert f"{kind} ({path})" in uses(aliased)["softmax"]
+
+
+@pytest.mark.parametrize("attribute", sorted(REFUSED_ATTRIBUTES))
+def test_every_refused_attribute_is_flagged_on_any_object(attribute):
+    kind = REFUSED_ATTRIBUTES[attribute][0]
+    assert uses(f"def softmax(X, dim=-1):\n    return X.{attribute}\n") == {"softmax": [f"{kind} ({attribute})"]}
+    assert uses(f"def softmax(X, dim=-1):\n    return getattr(X, '{attribute}')\n") == {"softmax": [f"{kind} ({attribute})"]}
+
+
+@pytest.mark.parametrize(
+    ("assignment_id", "function", "call", "expected"),
+    [
+        ("02", "cross_entropy", "torch._C._nn.nll_loss_nd(l, t, None, 1, -100)", "torch._C._nn.nll_loss_nd"),
+        ("02", "softmax", "torch._C._special.special_softmax(l, 1)", "torch._C._special.special_softmax"),
+        ("05", "batch_norm", "torch._native_batch_norm_legit(l, None, None, t, t, True, 0.1, 1e-5)[0]",
+         "torch._native_batch_norm_legit"),
+        ("08", "scaled_dot_product_attention", "torch.ops.aten._scaled_dot_product_attention_math(l, l, l)[0]",
+         "torch.ops.aten._scaled_dot_product_attention_math"),
+        ("09", "adam", "torch._fused_adam_([l], [l], [l], [l], [], [t], lr=0.1)", "torch internals (torch._fused_adam_)"),
+    ],
+)
+def test_a_private_kernel_is_named_for_the_routine_it_contains_or_refused(assignment_id, function, call, expected):
+    assignment = load_assignment(assignment_id)
+    source = f"import torch\ndef {function}(l, t, *args, **kwargs):\n    return {call}\n"
+    assert forbidden_uses(source, assignment.forbidden, [function], local_modules=(assignment.module,)) == {function: [expected]}
+
+
+def test_the_student_is_told_what_hides_the_call():
+    said = explain("softmax", ["code built at run time (__code__)", "torch internals (torch.ops)"], "0 points")
+    assert said == ("softmax() uses code built at run time (__code__), torch internals (torch.ops), "
+                    "which hides what it calls from the check for forbidden routines: 0 points")
+    private = explain("cross_entropy", ["torch._C._nn.nll_loss_nd"], "0 points")
+    assert private.endswith("which this assignment asks you to implement yourself: 0 points")
+
+
+def test_code_nested_deeper_than_the_check_follows_is_refused_for_every_function():
+    chain = ".nn.functional.torch" * 160
+    source = f"import torch\ndef cross_entropy(l, t):\n    return torch{chain}.nn.functional.cross_entropy(l, t)\n{HONEST}"
+    assert uses(source, ("cross_entropy", "accuracy")) == {"cross_entropy": [TOO_DEEP], "accuracy": [TOO_DEEP]}
+
+
+# ---------------------------------------------------------------- honest look-alikes: not flagged
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a local f holding a tensor, although another (ungraded) function binds f to the routine
+        "def unused():\n    f = F.cross_entropy\n    return f\n"
+        "def cross_entropy(l, t):\n    f = l - l.amax(1, keepdim=True)\n    f = f - f.exp().sum(1, keepdim=True).log()\n"
+        "    return -f.gather(1, t[:, None]).mean()\n",
+        # softmax by .exp(), a for loop over layers, a class with tensor attributes, helpers
+        "def cross_entropy(l, t):\n    e = (l - l.amax(1, keepdim=True)).exp()\n    return -(e / e.sum(1, keepdim=True)).gather(1, t[:, None]).log().mean()\n",
+        "def cross_entropy(l, t, layers=((torch.ones(3, 3), torch.zeros(3)),)):\n    h = l\n    for W, b in layers:\n"
+        "        h = torch.tanh(h @ W + b)\n    return h.sum()\n",
+        "class Net:\n    scale = torch.tensor(2.0)\n    def __init__(self):\n        self.W = torch.randn(3, 3)\n"
+        "    def forward(self, x):\n        return x @ self.W * Net.scale\ndef cross_entropy(l, t):\n    return Net().forward(l).sum()\n",
+        "import functools, operator\ndef _sum(xs):\n    return functools.reduce(operator.add, xs)\n"
+        "def cross_entropy(l, t):\n    return _sum([l[i] for i in range(len(l))]).sum()\n",
+        # types named where nothing runs; F used for what the assignment allows; torch handed to inspecting built-ins
+        "import types, typing\ndef cross_entropy(l: torch.Tensor, t: 'torch.Tensor', f: types.FunctionType | None = None)"
+        " -> typing.Optional[torch.Tensor]:\n    assert isinstance(l, (torch.Tensor, types.FunctionType)) or callable(f)\n"
+        "    x: typing.Any = F.relu(l)\n    return x.sum().to(torch.float64)\n",
+        "def cross_entropy(l, t):\n    assert torch.__version__ and hasattr(torch, 'einsum') and isinstance(F, type(torch))\n"
+        "    return torch.einsum('ij,ij->', l, l)\n",
+        # reading the names in sys.modules; gc.collect; inspect.signature; context managers
+        "import sys, gc, inspect\ndef cross_entropy(l, t):\n    if 'numpy' in sys.modules and sorted(sys.modules):\n        gc.collect()\n"
+        "    inspect.signature(cross_entropy)\n    with torch.no_grad() as nothing:\n        y = l * 2\n    return y.sum()\n",
+        # match on strings, tuples, mappings and the submission's own dataclass
+        "import dataclasses\n@dataclasses.dataclass\nclass P:\n    x: int\n    y: int\n"
+        "def cross_entropy(l, t, reduction='mean'):\n    match reduction:\n        case 'mean':\n            return l.mean()\n"
+        "        case str(r) if r == 'sum':\n            return l.sum()\n        case (a, b) | {'k': (a, b)}:\n            return a\n"
+        "    match P(1, 2):\n        case P(a, b):\n            return l * a\n",
+        # getattr with constant names on tensors and modules the routine is not in
+        "import math\ndef cross_entropy(l, t):\n    return getattr(l, 'shape')[0] + getattr(math, 'pi') + getattr(torch, 'exp')(l).sum()\n",
+    ],
+)
+def test_honest_look_alikes_are_not_flagged(body):
+    assert uses(F_IMPORT + body, ("cross_entropy",)) == {}
 
 
 # ---------------------------------------------------------------- behind the static check
@@ -222,8 +474,6 @@ def test_the_child_runs_the_text_the_static_check_read_whatever_its_coding_decla
 
 
 def test_the_students_reason_names_forbidden_routines_and_hidden_code_apart():
-    from autograder.static import explain
-
     assert explain("softmax", ["torch.softmax"], "0 points") == (
         "softmax() uses torch.softmax, which this assignment asks you to implement yourself: 0 points"
     )
