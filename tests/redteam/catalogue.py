@@ -1,5 +1,6 @@
 """The red-team catalogue: one record per hostile or broken submission of assignment 02
-(a few attack another assignment, where 02 has nothing to attack: `assignment`).
+(a few attack another assignment, where 02 has nothing to attack or the weakness is that
+assignment's own: `assignment`).
 
 Each record names its case file in `cases/` (or how the test makes it, for submissions that
 cannot be a file: empty, symlink, oversize...), which graded functions must score 0, which
@@ -19,7 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALL = ("softmax", "log_softmax", "cross_entropy", "accuracy")
-FUNCTIONS = {"02": ALL, "08": ("masked_softmax", "scaled_dot_product_attention", "multi_head_attention", "positional_encoding")}
+FUNCTIONS = {  # the graded functions of each assignment a case attacks
+    "02": ALL,
+    "05": ("batch_norm", "layer_norm"),
+    "07": ("rnn_forward", "rnn_backward"),
+    "08": ("masked_softmax", "scaled_dot_product_attention", "multi_head_attention", "positional_encoding"),
+    "09": ("sgd", "sgd_momentum", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "warmup_cosine_lr"),
+    "10": ("init_params", "forward", "train", "plot_history"),
+}
 HONEST_MARKER = "honest-student-marker-7d41c9"  # in every honest student's file: must never leak
 SECRET_ENV = ("KIT_REDTEAM_SECRET", "env-secret-5f0e22b1")  # set in the grader's environment: must never leak
 PORT = 47391  # the test listens on 127.0.0.1:PORT (and an abstract unix socket): nothing may connect
@@ -45,7 +53,7 @@ class Case:
     spies: tuple[str, ...] = ()  # functions in `full` that are instrumented (not the reference's text)
     run: str = "batch"
     hole: str | None = None
-    assignment: str = "02"  # another one only for what 02 cannot show (its functions all take tensors)
+    assignment: str = "02"  # another one only for what 02 cannot show (its functions all take tensors, its kernels are its own)
 
 
 def rest(*attacked: str) -> tuple[str, ...]:
@@ -63,6 +71,19 @@ WIRE = "wire validation (kit.wire: only plain tensors, numbers, strings, lists, 
 PARENT = "parent-side comparison (references computed and judged in the grader, on decoded plain data)"
 STATIC = "static check (autograder/static.py)"
 STAGING = "staging (autograder/submissions.py reads and validates the one module file)"
+RUNTIME = "runtime record (kit/dispatch.py, kit/forbidden.py: the aten ops a graded call ran; one such call and the function scores 0)"
+
+
+def runtime(detail: str) -> str:
+    """The defence of a forbidden routine reached where the static check may not look: the record of what ran."""
+    return f"{RUNTIME}: {detail}; the static check flags it first where it sees through the look-up or knows the name (the same 0)"
+
+
+# Text both layers write: the static check ("f() uses torch.softmax, which this assignment asks you to implement
+# yourself") and the runtime record ("f() ran a forbidden routine: it ran aten::_softmax, the kernel of torch.softmax,
+# which this assignment asks you to implement yourself"). A look-up the static check may come to flag as dynamic
+# ("which hides what it calls") has no common text: those cases assert the 0 only.
+YOURSELF = ("which this assignment asks you to implement yourself",)
 SAME_TEXT = ("child: compiles the UTF-8 text the static check parsed, never the file's bytes (a str's coding line is ignored), "
              "so the escaped line stays a comment")
 
@@ -258,6 +279,75 @@ HOSTILE = [
              STATIC + ": an import of a module outside the standard library and the course's packages, and a change to "
              "sys.path, is flagged", ("softmax",),
              messages=("softmax() uses dynamic import (changes sys.path), import of _helper_module",), where="output"),
+    # ---------------------------------------------------------------- forbidden routines, decided by what runs (issue 24)
+    # Each binds the routine (or its module) in a way the static check does not resolve, or calls a private kernel
+    # under another name; the kernel it dispatches is the same, and the record of the call names it.
+    _hostile("h_bind_local_alias", "cross_entropy() binds torch.nn.functional to a local name and calls its cross_entropy through it.",
+             runtime("F.cross_entropy runs aten::_log_softmax and aten::nll_loss_forward however it was looked up"),
+             ("cross_entropy",), messages=YOURSELF),
+    _hostile("h_bind_sys_modules", "cross_entropy() calls sys.modules['torch.nn.functional'].cross_entropy.",
+             runtime("it runs aten::_log_softmax"), ("cross_entropy",)),
+    _hostile("h_bind_annotated_assignment",
+             "An annotated top-level assignment binds torch.nn.functional; cross_entropy() calls its cross_entropy.",
+             runtime("it runs aten::_log_softmax"), ("cross_entropy",), messages=YOURSELF),
+    _hostile("h_bind_for_target", "softmax() binds torch.nn.functional as a for-loop target and returns its softmin(-X).",
+             runtime("softmin runs aten::_softmax, the kernel of torch.softmax"), ("softmax",), messages=YOURSELF),
+    _hostile("h_bind_tuple_unpack", "A top-level tuple unpack binds torch.nn.functional; cross_entropy() calls its cross_entropy.",
+             runtime("it runs aten::_log_softmax"), ("cross_entropy",), messages=YOURSELF),
+    _hostile("h_bind_class_attribute",
+             "A class attribute holds torch.nn.functional; cross_entropy() calls Library.functional.cross_entropy.",
+             runtime("it runs aten::_log_softmax"), ("cross_entropy",), messages=YOURSELF),
+    _hostile("h_bind_helper_returns_module",
+             "A helper returns the module torch.nn.functional; cross_entropy() calls its nll_loss on log_softmax.",
+             runtime("nll_loss runs aten::nll_loss_forward, the kernel of F.cross_entropy"), ("cross_entropy",),
+             messages=YOURSELF),
+    _hostile("h_bind_match_pattern", "softmax() binds torch.softmax with a match class pattern: case object(softmax=routine).",
+             runtime("it runs aten::_softmax"), ("softmax",), messages=YOURSELF),
+    _hostile("h_bind_type_hints",
+             "softmax() gets torch.softmax from typing.get_type_hints of a helper annotated with the string 'torch.softmax'.",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_bind_formatter_field",
+             "softmax() looks torch.softmax up with string.Formatter().get_field('0.softmax', (torch,), {}).",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_bind_ctypes", "softmax() looks torch.softmax up through ctypes: the C API's PyObject_GetAttrString.",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_bind_private_operator",
+             "softmax() fetches torch.softmax with _operator.attrgetter (the C module behind operator) and a computed name.",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_bind_code_replace",
+             "softmax() rewrites a helper's __code__ (co_names amax -> softmax) with __code__.replace and calls it.",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_bind_module_subclasses",
+             "softmax() finds nn.Softmax among torch.nn.Module.__subclasses__() by a computed name and applies it.",
+             runtime("nn.Softmax runs aten::_softmax"), ("softmax",)),
+    _hostile("h_kernel_nll_loss_nd", "cross_entropy() calls the private kernel torch._C._nn.nll_loss_nd on its own log_softmax.",
+             runtime("nll_loss_nd runs aten::nll_loss_forward"), ("cross_entropy",)),
+    _hostile("h_kernel_special_softmax", "softmax() calls the private kernel torch._C._special.special_softmax.",
+             runtime("it runs aten::_softmax"), ("softmax",)),
+    _hostile("h_kernel_native_batch_norm_legit",
+             "Assignment 05: batch_norm() calls the private kernel torch._native_batch_norm_legit on copies of the running statistics.",
+             runtime("aten::_native_batch_norm_legit contains the forbidden aten::native_batch_norm (a name match, "
+             "leading underscores aside)"), ("batch_norm",), full=("layer_norm",), install_as="norm.py", assignment="05"),
+    _hostile("h_kernel_sdpa_math",
+             "Assignment 08: scaled_dot_product_attention() calls the private kernel torch.ops.aten._scaled_dot_product_attention_math.",
+             runtime("it runs aten::_safe_softmax, the kernel F.scaled_dot_product_attention was measured to run; "
+             "multi_head_attention() (the reference's) calls it, so it runs it too and scores 0 as well"),
+             ("scaled_dot_product_attention",), zero=("scaled_dot_product_attention", "multi_head_attention"),
+             full=("masked_softmax", "positional_encoding"), install_as="attention.py", assignment="08"),
+    _hostile("h_kernel_fused_adam",
+             "Assignment 09: adam() runs torch._fused_adam_, the fused kernel behind torch.optim.Adam(fused=True), on copies of w and its state.",
+             runtime("every aten::_fused_* op is forbidden where torch.optim is"), ("adam",),
+             full=tuple(f for f in FUNCTIONS["09"] if f != "adam"), install_as="optim.py", assignment="09"),
+    _hostile("h_capstone_nn_functional",
+             "Assignment 10: forward() convolves with F.conv2d, fetched as sys.modules['torch.nn.functional'], although torch.nn is forbidden in the capstone.",
+             runtime("it runs aten::convolution, the kernel of torch.conv2d; train() (the reference's) calls forward(), "
+             "so it runs it too and scores 0 as well"), ("forward",), zero=("forward", "train"),
+             full=("init_params", "plot_history"), install_as="capstone.py", assignment="10"),
+    _hostile("h_leave_inference_mode",
+             "Assignment 07: rnn_backward() leaves inference mode (torch.inference_mode(False)) and differentiates its forward pass with torch.func.vjp.",
+             runtime("rnn_backward is graded with autograd=False, and the record says whether any op ran outside "
+                     "inference mode (all of vjp's did)"),
+             ("rnn_backward",), full=("rnn_forward",), install_as="bptt.py", assignment="07"),
     # ---------------------------------------------------------------- what runs is what was read; what is compared holds values
     _hostile("h_coding_cookie",
              "A unicode_escape coding line makes an escaped newline in a comment code: softmax() calls torch.softmax where the static check read a stub.",
@@ -435,7 +525,8 @@ Generated from `tests/redteam/catalogue.py`: edit the catalogue, then run
 `.venv/bin/python tests/redteam/catalogue.py > docs/redteam.md` (a test checks they agree).
 
 `tests/redteam/` holds hostile and broken submissions of assignment 02 (`softmax.py`), and
-the odd one of another assignment where 02 has nothing to attack (its summary names it):
+the odd one of another assignment where 02 has nothing to attack or the weakness is that
+assignment's own (its summary names it):
 `cases/` has one tiny module per case (its first line, a docstring, says what it tries;
 a coding line may come first;
 files that cannot be valid Python are stored as `.py.txt`, `.py.bin` or `.ipynb.txt` and
@@ -470,6 +561,7 @@ fails now and will XPASS, which fails the run, once the weakness is fixed: then 
 |---|---|---|
 | staging | `autograder/submissions.py` | reads only `<module>.py` (or the notebook), refuses symlinks, non-regular files, files over `submission_kb`, non-UTF-8 and unparsable code, with a message |
 | static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up; imports of code it cannot read (modules outside the standard library and the course's packages, changes to `sys.path`) |
+| runtime record | `kit/dispatch.py`, `kit/forbidden.py` | every graded call runs under a `TorchDispatchMode` that records the aten ops it dispatches (and, for a function graded without autograd, whether any ran outside inference mode); a call that ran the kernel of a forbidden routine (`kit/forbidden_ops.json`, measured from the routines themselves), or left inference mode, scores its function 0, however the routine was reached |
 | sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible; `/` and `/dev` read-only |
 | seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child, and no syscall number at or above 0x40000000 (x32) |
 | rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |

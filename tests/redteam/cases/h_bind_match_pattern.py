@@ -1,0 +1,28 @@
+"""softmax() binds torch.softmax with a match class pattern: case object(softmax=routine)."""
+
+import torch
+
+
+def softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    match torch:
+        case object(softmax=routine):
+            return routine(X, dim)
+
+
+def log_softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    shifted = X - X.amax(dim=dim, keepdim=True)
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    log_p = log_softmax(logits, dim=1)
+    losses = -log_p.gather(1, target.unsqueeze(1)).squeeze(1)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
+    return (logits.argmax(dim=1) == target).double().mean().item()
