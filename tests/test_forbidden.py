@@ -7,18 +7,24 @@ one the kit measures today.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import types
 
+import pytest
 import torch
+from redteam.catalogue import CASES
 
+from autograder import grade
+from autograder.config import Config, GraderSettings
 from kit import forbidden
 from kit.calls import Call
 from kit.catalog import ROOT, assignment_ids, load_assignment
 from kit.execute import execute
 
 TABLE_02 = forbidden.stored()["02"]
+CASES_DIR = ROOT / "tests" / "redteam" / "cases"
 
 
 def module(**functions) -> types.ModuleType:
@@ -89,3 +95,27 @@ def test_every_assignment_judges_what_its_calls_run():
 def test_the_stored_table_is_what_the_kit_measures_today():
     result = subprocess.run([sys.executable, "-m", "kit.forbidden", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- the record alone, through the sandbox
+
+RUNTIME_CASES = [c for c in CASES if c.name.startswith(("h_bind_", "h_kernel_")) or c.name in ("h_capstone_nn_functional", "h_leave_inference_mode")]
+FAST = Config(grader=GraderSettings(examples=3, hidden_examples=3))
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_record_alone_zeroes_every_binding_and_kernel_bypass_through_the_sandbox(tmp_path, monkeypatch):
+    """The red-team bypasses with the static check switched off: what each call ran is what zeroes the attacked function."""
+    monkeypatch.setattr(grade.static, "forbidden_uses", lambda *args, **kwargs: {})
+    assert len(RUNTIME_CASES) >= 20
+    for case in RUNTIME_CASES:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        shutil.copyfile(CASES_DIR / case.file, folder / f"{load_assignment(case.assignment).module}.py")
+        result = grade.grade_submission(folder, grade.Job(case.assignment, FAST, shrink=False))
+        scores, maximum = result.function_scores(), {t.function: 0.0 for t in result.tests}
+        for t in result.tests:
+            maximum[t.function] += t.max_score
+        assert {f: scores[f] for f in case.zero} == dict.fromkeys(case.zero, 0.0), (case.name, result.summary())
+        assert {f: scores[f] for f in case.full} == pytest.approx({f: maximum[f] for f in case.full}), (case.name, result.summary())
+        assert "ran a forbidden routine" in result.summary(), (case.name, result.summary())

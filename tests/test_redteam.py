@@ -18,7 +18,7 @@ import shutil
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -155,8 +155,10 @@ class Graded:
 
 
 def run_of(case: Case) -> str:
-    """The grading run a case belongs to: batch or sequence, and for another assignment than 02 a run of its own."""
-    return case.run if case.assignment == "02" else f"{case.run}-{case.assignment}"
+    """The grading run a case belongs to: batch or sequence, for another assignment than 02 or with the static
+    check only reporting (`forbidden_api="warn"`) a run of its own."""
+    run = case.run if case.assignment == "02" else f"{case.run}-{case.assignment}"
+    return run if case.forbidden_api == "zero" else f"{run}-{case.forbidden_api}"
 
 
 def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
@@ -168,7 +170,8 @@ def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
     graded.before.update(snapshot(submissions))
     started = time.monotonic()
     try:
-        job = Job(cases[0].assignment, CONFIG, fingerprint=f"redteam-{run}")
+        config = replace(CONFIG, grader=replace(CONFIG.grader, forbidden_api=cases[0].forbidden_api))
+        job = Job(cases[0].assignment, config, fingerprint=f"redteam-{run}")
         _, _, *internal = grade_all(submissions, out, job, jobs=jobs)
         graded.errors[run] = internal[0] if internal and internal[0] else None  # {student: the grader's own error}
     except Exception as error:  # recorded: a crash of the run is itself a finding

@@ -54,6 +54,9 @@ class Case:
     run: str = "batch"
     hole: str | None = None
     assignment: str = "02"  # another one only for what 02 cannot show (its functions all take tensors, its kernels are its own)
+    # "warn": graded in a run where the static check only reports, for a probe whose code it refuses
+    # (ctypes, frames, gc): the probe must still run, so that what stops it is the sandbox
+    forbidden_api: str = "zero"
 
 
 def rest(*attacked: str) -> tuple[str, ...]:
@@ -185,7 +188,8 @@ HOSTILE = [
              messages=("softmax() uses dynamic look-up (runpy)",), where="output"),
     _hostile("h_stack_and_gc",
              "softmax() walks the caller's stack frames and the garbage collector for expected values or reference functions.",
-             PARENT + ": the sandboxed process never holds a reference value", ("softmax",), messages=("PROBE nothing",)),
+             PARENT + ": the sandboxed process never holds a reference value (the static check refuses frames and gc; "
+             "graded with it reporting only, so that the walk runs)", ("softmax",), messages=("PROBE nothing",), forbidden_api="warn"),
     _hostile("h_network", "accuracy() opens TCP connections (127.0.0.1, ::1, the outside), unix sockets and DNS look-ups.",
              SANDBOX + ": empty network namespace", ("accuracy",), messages=("PROBE tcp-127.0.0.1:",),
              absent=("CONNECTED", "RESOLVED")),
@@ -200,8 +204,9 @@ HOSTILE = [
     _hostile("h_x32_syscalls",
              "cross_entropy() calls fork, clone and getpid through their x32 numbers (0x40000000 + nr), which a filter that lists only x86_64 numbers lets through.",
              "seccomp filter in the child: every syscall number at or above 0x40000000 fails with EPERM (a kernel without x32 "
-             "would say ENOSYS)", ("cross_entropy",), messages=("PROBE x32-fork:EPERM x32-clone:EPERM x32-getpid:EPERM",),
-             absent=("ALLOWED",)),
+             "would say ENOSYS); the static check refuses its ctypes, so it is graded with that check reporting only",
+             ("cross_entropy",), messages=("PROBE x32-fork:EPERM x32-clone:EPERM x32-getpid:EPERM",), absent=("ALLOWED",),
+             forbidden_api="warn"),
     _hostile("h_thread_bomb", "cross_entropy() starts threads until something stops it (up to 20000).",
              "RLIMIT_AS (thread stacks), then the wall-clock deadline", ("cross_entropy",),
              messages=("PROBE threads=",), absent=("cap of 20000",)),
@@ -419,14 +424,17 @@ SEQUENCE = [
          "-", full=ALL, make="honest", run="sequence"),
     Case("s_zygote_memory_write", "hostile",
          "Rewrites the zygote's memory through /proc/PPID/mem so that later children skip the seccomp filter.",
-         "the zygote is not dumpable (no /proc/<zygote>/mem for a capability-less child); ptrace and process_vm_* are refused by seccomp", full=ALL, file="s_zygote_memory_write.py", run="sequence"),
+         "the zygote is not dumpable (no /proc/<zygote>/mem for a capability-less child); ptrace and process_vm_* are refused by seccomp "
+         "(the attack runs at import; the static check then refuses its ctypes, gc and __code__: 0 everywhere)", zero=ALL,
+         messages=("dynamic look-up (ctypes)",), where="output", file="s_zygote_memory_write.py", run="sequence"),
     Case("s_fork_probe", "hostile", "The next student: tries to fork.", "seccomp filter in the child", zero=("accuracy",),
          full=rest("accuracy"), messages=("fork:PermissionError",), absent=("ALLOWED",), file="s_fork_probe.py",
          run="sequence"),
     Case("s_tamper_zygote", "hostile",
          "Changes its parent, the zygote every later student is forked from: limits, priority, CPUs, scheduler, an IPC segment and a key.",
-         "seccomp: prlimit64 and sched_set* on the calling process only; setpriority, ioprio_set, SysV/POSIX IPC and keyrings refused",
-         full=ALL, file="s_tamper_zygote.py", run="sequence"),
+         "seccomp: prlimit64 and sched_set* on the calling process only; setpriority, ioprio_set, SysV/POSIX IPC and keyrings refused "
+         "(the attack runs at import; the static check then refuses its ctypes: 0 everywhere)", zero=ALL,
+         messages=("dynamic look-up (ctypes)",), where="output", file="s_tamper_zygote.py", run="sequence"),
     Case("s_tamper_probe", "hostile", "The next student: checks whether it inherited what s_tamper_zygote did to the zygote.",
          "as s_tamper_zygote", zero=("accuracy",), full=rest("accuracy"), messages=("PROBE nothing",),
          file="s_tamper_probe.py", run="sequence"),
