@@ -175,11 +175,12 @@ class Trial:
     def assert_close(self, actual: Any, expected: Any, what: str = "output", scale: float = 1.0) -> None:
         """Compare within the function's tolerance for this dtype, times `scale`.
 
-        The absolute term grows with the inputs: atol + ulps * eps * max|X| (kit.spec.Tolerance),
-        so that every backward-stable formulation passes, not only the reference's rounding.
+        The absolute term grows with the inputs and with each compared tensor:
+        atol + ulps * (eps * max|X| + eps * max|expected|) (kit.spec.Tolerance), so that every
+        backward-stable formulation passes, not only the reference's rounding.
         """
         tol = self.function.tolerance_for(self.dtype)
-        assert_close(actual, expected, tol.rtol * scale, (tol.atol + tol.ulps * self.input_scale) * scale, what)
+        assert_close(actual, expected, tol.rtol * scale, (tol.atol + tol.ulps * self.input_scale) * scale, what, ulps=tol.ulps * scale)
 
     @cached_property
     def input_scale(self) -> float:
@@ -228,8 +229,13 @@ def _non_finite_where_finite(actual: Any, expected: Any) -> int:
     return 0
 
 
-def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output") -> None:
-    """Exact structure, type, shape and dtype; values within tolerance; NaN only where expected."""
+def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output", ulps: float = 0.0) -> None:
+    """Exact structure, type, shape and dtype; values within tolerance; NaN only where expected.
+
+    `ulps`: each floating-point tensor of `expected` widens atol by `ulps` epsilons of its own
+    largest finite |value| (a normwise term: an entry small by cancellation errs at the scale of
+    the largest ones).
+    """
     if isinstance(expected, torch.Tensor):
         if type(actual) is not torch.Tensor:
             raise AssertionError(f"{what}: expected a tensor, got {type(actual).__name__}")
@@ -245,6 +251,9 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
             bad = ~torch.isfinite(actual) & torch.isfinite(expected)
             if bad.any():
                 raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
+            if ulps and expected.numel():
+                finite = expected[torch.isfinite(expected)]
+                atol += ulps * torch.finfo(expected.dtype).eps * float(finite.abs().max()) if finite.numel() else 0.0
         _assert_values_close(actual, expected, rtol, atol, what)
         return
     if isinstance(expected, (tuple, list)):
@@ -253,14 +262,14 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
         if len(actual) != len(expected):
             raise AssertionError(f"{what}: expected {len(expected)} items, got {len(actual)}")
         for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
-            assert_close(a, e, rtol, atol, f"{what}[{i}]")
+            assert_close(a, e, rtol, atol, f"{what}[{i}]", ulps)
         return
     if isinstance(expected, dict):
         if not isinstance(actual, dict) or set(actual) != set(expected):
             got = sorted(actual) if isinstance(actual, dict) else type(actual).__name__
             raise AssertionError(f"{what}: expected a dict with keys {sorted(expected)}, got {got}")
         for key in expected:
-            assert_close(actual[key], expected[key], rtol, atol, f"{what}[{key!r}]")
+            assert_close(actual[key], expected[key], rtol, atol, f"{what}[{key!r}]", ulps)
         return
     if isinstance(expected, float):
         if type(actual) not in (float, int) or isinstance(actual, bool):
