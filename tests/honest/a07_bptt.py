@@ -49,6 +49,9 @@ HONEST = [
            '    dw_hh = torch.einsum("tbh,tbk->hk", A, previous)\n'
            "    db_ih, db_hh = A.sum(dim=(0, 1)), A.sum(dim=(0, 1))\n"
            '    return {"X": torch.stack(dX), "h0": dh0, "w_ih": dw_ih, "w_hh": dw_hh, "b_ih": db_ih, "b_hh": db_hh}\n'),
+    # tanh's derivative factored, 1 - h^2 = (1 - h)(1 + h): more accurate near |h| = 1
+    Mutant("07", "bptt", "rnn_backward", "tanh_derivative_factored",
+           "a = g * (1 - H[t] ** 2)", "a = g * ((1 - H[t]) * (1 + H[t]))"),
     # in float64, every gradient cast back (the float64 call is this same function)
     Mutant("07", "bptt", "rnn_backward", "float64_inside",
            "    H = rnn_forward(X, h0, w_ih, w_hh, b_ih, b_hh)\n",
