@@ -100,7 +100,7 @@ def serve_submission(channel: int) -> None:
         (args, kwargs), _ = wire.decode(frame)
         call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
         try:
-            reply = execute(module, header["function"], call, header["device"], autograd=header["autograd"])
+            reply = execute(module, header["function"], call, header["device"], autograd=header["autograd"], record=header.get("record") is not False)
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
         status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}

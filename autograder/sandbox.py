@@ -352,8 +352,8 @@ class Sandbox:
             self.end()
             raise SandboxCrashed(f"the reply of {doing} is malformed") from None
 
-    def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float) -> list[Outcome]:
-        header = {"function": function, "device": device, "autograd": autograd, "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls]}
+    def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True) -> list[Outcome]:
+        header = {"function": function, "device": device, "autograd": autograd, "record": record, "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls]}
         parts = self._exchange([json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)], timeout, f"{function}()")
         if len(parts) != 4 * len(calls):  # per call: status, output, inputs after the call, file read back
             raise wire.WireError("the sandboxed process sent a malformed reply")
@@ -439,10 +439,10 @@ class SandboxRunner:
         """Give the next check `seconds` of wall-clock time in all."""
         self.deadline = time.monotonic() + seconds
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome:
-        return self.run_batch(function, [call], device, autograd=autograd)[0]
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome:
+        return self.run_batch(function, [call], device, autograd=autograd, record=record)[0]
 
-    def run_batch(self, function: str, calls: list[Call], device: str, *, autograd: bool = True) -> list[Outcome]:
+    def run_batch(self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True) -> list[Outcome]:
         remaining = min(self.deadline - time.monotonic(), self.limits.call_seconds)
         if remaining <= 0:
             raise Abort("took longer than its time limit")
@@ -453,7 +453,7 @@ class SandboxRunner:
         try:
             # timed here, in the grader, and by the kernel's accounting: the child cannot make itself look fast
             started, cpu = time.perf_counter(), cpu_time(self.sandbox.cpu_clock)
-            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining)
+            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record)
             if len(outcomes) == 1:  # a batch's time is not any one call's
                 outcomes[0].seconds = time.perf_counter() - started
                 after = cpu_time(self.sandbox.cpu_clock)

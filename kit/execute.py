@@ -6,6 +6,7 @@ only torch and this module.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -73,7 +74,9 @@ def read_back(path: str, limit: int) -> bytes | None:
     return data
 
 
-def execute(module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, limits: wire.Limits = wire.Limits()) -> Reply:
+def execute(
+    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, limits: wire.Limits = wire.Limits()
+) -> Reply:
     """Call `module.function` on `call` moved to `device`.
 
     With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
@@ -87,16 +90,16 @@ def execute(module: ModuleType, function: str, call: Call, device: str, *, autog
         return Reply(error=f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()")
     local = call.clone().to(device)  # a private copy: students may modify it in place
     seed_generators(call.seed)
-    recorder = OpRecorder(watch_inference_mode=not autograd)
+    recorder = OpRecorder(watch_inference_mode=not autograd) if record else contextlib.nullcontext()
     try:
         if autograd:
             with recorder:
                 output = local(fn)
-                intact = still_on_top(recorder)
+                intact = not record or still_on_top(recorder)
         else:
             with torch.inference_mode(), recorder:
                 output = local(fn)
-                intact = still_on_top(recorder)
+                intact = not record or still_on_top(recorder)
     except NotImplementedError as error:
         if _raised_by(error, getattr(module, "__file__", None)):  # the stub's own raise, not torch's
             return Reply(error=f"{function}() is not implemented yet (it raises NotImplementedError)", not_implemented=True)
@@ -105,7 +108,7 @@ def execute(module: ModuleType, function: str, call: Call, device: str, *, autog
         return Reply(error=describe_error(error, getattr(module, "__file__", None)))
     try:
         file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
-        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=record_of(recorder, intact))
+        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=record_of(recorder, intact) if record else None)
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")
     except Exception as error:  # e.g. a tensor whose storage cannot be read

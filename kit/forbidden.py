@@ -181,8 +181,6 @@ def measure(assignments: list, solutions: dict[str, types.ModuleType], draws: in
                 found.setdefault(op, name)
                 for backend in BACKENDS.get(op, ()):
                     found.setdefault(backend, name)
-        if "torch.optim" in a.forbidden:  # its fused kernels take lists of parameters no record draws: named by their prefix
-            found["aten::_fused_"] = "torch.optim's fused kernels"
         table[a.id] = dict(sorted(found.items()))
     return table
 
@@ -207,6 +205,16 @@ def judged(assignment):
 
     ops = stored().get(assignment.id, {})
     return replace(assignment, functions=tuple(replace(f, forbidden_ops=ops) for f in assignment.functions))
+
+
+def needs_record(function) -> bool:
+    """Whether a function's calls are recorded and judged: where its table names a kernel, or it must not use autograd.
+
+    Elsewhere the record could catch nothing (01's and 09's routines, torch.optim and torch.nn,
+    lower to the same elementary ops as code written by hand; their fused kernels have private
+    names the static check refuses), and recording costs about 4 us per op.
+    """
+    return function.forbidden_ops is not None and (bool(function.forbidden_ops) or not function.autograd)
 
 
 def violation(record: object, forbidden: dict[str, str], autograd: bool) -> str | None:

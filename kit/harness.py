@@ -21,7 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from kit import wire
 from kit.calls import Call
 from kit.execute import Reply, describe_error, execute
-from kit.forbidden import violation
+from kit.forbidden import needs_record, violation
 from kit.spec import Check, Function
 
 
@@ -67,8 +67,16 @@ class Outcome:
     cpu_seconds: float | None = None
 
 
+def call_options(function: Function) -> dict:
+    """How a runner calls `function`: under inference mode or not, recorded (kit.dispatch) or not."""
+    options = {"autograd": function.autograd}
+    if not needs_record(function):
+        options["record"] = False
+    return options
+
+
 class Runner(Protocol):
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome: ...
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome: ...
 
 
 def outcome_from_reply(reply: Reply) -> Outcome:
@@ -86,9 +94,9 @@ def outcome_from_reply(reply: Reply) -> Outcome:
 class InProcessRunner:
     module: ModuleType
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True) -> Outcome:
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome:
         started, cpu = time.perf_counter(), time.process_time()
-        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd))
+        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd, record=record))
         outcome.seconds, outcome.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         return outcome
 
@@ -117,13 +125,13 @@ class Trial:
         if call is None and device == self.device and self.primary is not None:
             outcome, self.primary = self.primary, None  # the batched first call stands for one call, once
         else:
-            outcome = self.runner.run(self.function.name, call or self.call, device, autograd=self.function.autograd)
+            outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function))
         call = call or self.call
         if outcome.not_implemented:
             raise Abort(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
-        if self.function.forbidden_ops is not None and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
+        if needs_record(self.function) and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
             raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
         # inputs makes them where the reference does, on the CPU (the default device), never on
@@ -364,7 +372,7 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
     """Run `check` on fixed examples (all first calls in one batch); raise `CheckFailed` on the first failure."""
     batch = getattr(runner, "run_batch", None)
     try:
-        primaries = batch(function.name, examples, check.device, autograd=function.autograd) if batch else [None] * len(examples)
+        primaries = batch(function.name, examples, check.device, **call_options(function)) if batch else [None] * len(examples)
         for call, primary, memo in zip(examples, primaries, memos, strict=True):
             try:
                 Trial(function, call, dtype, runner, check.device, primary, memo).judge(check)

@@ -86,10 +86,14 @@ def test_leaving_inference_mode_is_using_autograd():
     assert forbidden.violation(seen, {}, autograd=False) and forbidden.violation(seen, {}, autograd=True) is None
 
 
-def test_every_assignment_judges_what_its_calls_run():
-    for assignment_id in assignment_ids():
-        assert all(f.forbidden_ops is not None for f in load_assignment(assignment_id).functions)
+def test_calls_are_recorded_where_the_table_can_judge_them():
+    """Every assignment but 01 and 09 (torch.optim and torch.nn lower to elementary ops there) is judged by what runs."""
     assert set(forbidden.stored()) == set(assignment_ids())
+    judged = {i for i in assignment_ids() if all(forbidden.needs_record(f) for f in load_assignment(i).functions)}
+    assert judged == set(assignment_ids()) - {"01", "09"}
+    assert all(not forbidden.needs_record(f) for i in ("01", "09") for f in load_assignment(i).functions)
+    rnn_backward = load_assignment("07").function("rnn_backward")
+    assert not rnn_backward.autograd and forbidden.needs_record(rnn_backward)  # 07's table is empty: recorded for inference mode
 
 
 def test_the_stored_table_is_what_the_kit_measures_today():
@@ -99,7 +103,11 @@ def test_the_stored_table_is_what_the_kit_measures_today():
 
 # ---------------------------------------------------------------- the record alone, through the sandbox
 
-RUNTIME_CASES = [c for c in CASES if c.name.startswith(("h_bind_", "h_kernel_")) or c.name in ("h_capstone_nn_functional", "h_leave_inference_mode")]
+# every binding and kernel bypass but h_kernel_fused_adam: 09's calls are not recorded (its fused kernels are refused statically)
+RUNTIME_CASES = [
+    c for c in CASES
+    if (c.name.startswith(("h_bind_", "h_kernel_")) or c.name in ("h_capstone_nn_functional", "h_leave_inference_mode")) and c.assignment != "09"
+]
 FAST = Config(grader=GraderSettings(examples=3, hidden_examples=3))
 
 
