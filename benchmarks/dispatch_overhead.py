@@ -1,69 +1,70 @@
-"""What recording each graded call's ops (kit.dispatch) costs: every check of every solution, with and without.
+"""What recording each graded call's ops (kit.dispatch) costs the sandboxed grader, per assignment.
 
-In-process, so it is an upper bound on the share of grading time: the sandboxed grader adds
-process start-up and IPC around the same calls. The two variants alternate in the same
-process, 3 rounds each, and the table reports the medians and their ratio.
+The reference solution is graded `--rounds` times with the record and as often without it,
+alternating, in one process (one zygote, draws and reference outputs computed once, as in
+a class); "without" only tells the child not to record, so everything else is the same.
+Prints the median seconds per submission and their ratio.
 
-    python benchmarks/dispatch_overhead.py [ASSIGNMENT ...]
+    python benchmarks/dispatch_overhead.py [--rounds 3] [ASSIGNMENT ...]
 """
 
 from __future__ import annotations
 
-import contextlib
+import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from scores import verdicts  # noqa: E402
-
-import kit.execute  # noqa: E402
-from autograder.suite import load  # noqa: E402
-from kit.catalog import SOLUTIONS, assignment_ids, load_module  # noqa: E402
-
-
-class NotRecording(contextlib.nullcontext):
-    """Stands in for kit.dispatch.OpRecorder: records nothing, costs nothing."""
-
-    ops: set = set()
-    left_inference_mode = False
-
-    def __init__(self, watch_inference_mode: bool = False) -> None:
-        super().__init__()
-
-
-def timed(module, graded) -> float:
-    started = time.perf_counter()
-    found = verdicts(module, graded, examples=10)
-    assert all(ok for checks in found.values() for _, ok in checks), "a solution failed a check"
-    return time.perf_counter() - started
+import kit.harness  # noqa: E402
+from autograder.config import load as load_config  # noqa: E402
+from autograder.grade import Job, grade_submission  # noqa: E402
+from kit.catalog import SOLUTIONS, assignment_ids, load_assignment  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("assignments", nargs="*")
+    args = parser.parse_args()
     torch.set_num_threads(1)
-    recorder, on_top = kit.execute.OpRecorder, kit.execute.still_on_top
-    ids = sys.argv[1:] or assignment_ids()
-    print(f"{'assignment':>10} {'without':>9} {'with':>9} {'ratio':>6}")
+    ids = args.assignments or assignment_ids()
+    config = load_config(ROOT / "grader.toml", {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()})
+    recorded = kit.harness.records
+    folder = Path(tempfile.mkdtemp(prefix="kit-dispatch-bench-"))
+    print(f"{'assignment':>10} {'without':>9} {'with':>9} {'ratio':>6}   (seconds per graded solution, median of {args.rounds})")
     totals = {"without": 0.0, "with": 0.0}
-    for assignment_id in ids:
-        assignment, graded = load(assignment_id)
-        module = load_module(SOLUTIONS / f"{assignment.module}.py", f"bench_{assignment_id}")
-        runs: dict[str, list[float]] = {"without": [], "with": []}
-        timed(module, graded)  # warm-up: lazy kernels, hypothesis' first draws
-        for _ in range(3):
-            for variant in ("without", "with"):
-                kit.execute.OpRecorder, kit.execute.still_on_top = (recorder, on_top) if variant == "with" else (NotRecording, lambda r: True)
-                runs[variant].append(timed(module, graded))
-        kit.execute.OpRecorder, kit.execute.still_on_top = recorder, on_top
-        medians = {v: statistics.median(t) for v, t in runs.items()}
-        for v in totals:
-            totals[v] += medians[v]
-        print(f"{assignment_id:>10} {medians['without']:8.2f}s {medians['with']:8.2f}s {medians['with'] / medians['without']:5.2f}x", flush=True)
+    try:
+        for assignment_id in ids:
+            module = load_assignment(assignment_id).module
+            student = folder / assignment_id / "solution"
+            student.mkdir(parents=True)
+            shutil.copy(SOLUTIONS / f"{module}.py", student / f"{module}.py")
+            job = Job(assignment_id, config, shrink=False)
+            grade_submission(student, job)  # warm-up: the zygote, the draws, the reference outputs
+            times: dict[str, list[float]] = {"without": [], "with": []}
+            for _ in range(args.rounds):
+                for variant in ("without", "with"):
+                    kit.harness.records = recorded if variant == "with" else (lambda function, check: False)
+                    started = time.perf_counter()
+                    result = grade_submission(student, job)
+                    times[variant].append(time.perf_counter() - started)
+                    assert result.score == result.max_score, result.summary()
+            kit.harness.records = recorded
+            medians = {v: statistics.median(t) for v, t in times.items()}
+            for v in totals:
+                totals[v] += medians[v]
+            print(f"{assignment_id:>10} {medians['without']:8.2f}s {medians['with']:8.2f}s {medians['with'] / medians['without']:5.2f}x", flush=True)
+    finally:
+        kit.harness.records = recorded
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"{'all':>10} {totals['without']:8.2f}s {totals['with']:8.2f}s {totals['with'] / totals['without']:5.2f}x")
 
 

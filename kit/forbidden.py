@@ -217,6 +217,11 @@ def needs_record(function) -> bool:
     return function.forbidden_ops is not None and (bool(function.forbidden_ops) or not function.autograd)
 
 
+def records(function, check) -> bool:
+    """Whether the calls of `check` on `function` are recorded and judged (`Check.recorded`, `needs_record`)."""
+    return needs_record(function) and (check.recorded if check.recorded is not None else not check.gated)
+
+
 def violation(record: object, forbidden: dict[str, str], autograd: bool) -> str | None:
     """Why this call's record breaks the rules, or None. A missing or malformed record breaks them."""
     if not isinstance(record, dict) or not isinstance(record.get("ops"), list) or record.get("intact") is not True:

@@ -21,7 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from kit import wire
 from kit.calls import Call
 from kit.execute import Reply, describe_error, execute
-from kit.forbidden import needs_record, violation
+from kit.forbidden import records, violation
 from kit.spec import Check, Function
 
 
@@ -67,10 +67,10 @@ class Outcome:
     cpu_seconds: float | None = None
 
 
-def call_options(function: Function) -> dict:
-    """How a runner calls `function`: under inference mode or not, recorded (kit.dispatch) or not."""
+def call_options(function: Function, check: Check) -> dict:
+    """How a runner calls `function` for `check`: under inference mode or not, recorded (kit.dispatch) or not."""
     options = {"autograd": function.autograd}
-    if not needs_record(function):
+    if not records(function, check):
         options["record"] = False
     return options
 
@@ -101,6 +101,9 @@ class InProcessRunner:
         return outcome
 
 
+DIRECT = Check("a call outside any check", lambda t: None)  # a Trial made by hand: its calls are judged like a correctness check's
+
+
 @dataclass
 class Trial:
     """One drawn example of one check: what `Check.verify` works with."""
@@ -113,9 +116,11 @@ class Trial:
     primary: Outcome | None = None  # this trial's first call, already run (batched grading); used once
     memo: dict | None = None  # reference outputs for this example, kept across submissions
     non_finite: str | None = None  # set when an output was nan/inf where the reference's is finite: fails the check
+    check: Check = DIRECT  # the check being judged (set by `judge`): whether its calls are recorded
 
     def judge(self, check: Check) -> None:
         """Run `check` on this trial; an output that was nan/inf where the reference's is finite fails it too."""
+        self.check = check
         check.verify(self)
         if self.non_finite is not None:  # the check's own comparisons (its clearer message) had their turn first
             raise AssertionError(self.non_finite)
@@ -125,13 +130,13 @@ class Trial:
         if call is None and device == self.device and self.primary is not None:
             outcome, self.primary = self.primary, None  # the batched first call stands for one call, once
         else:
-            outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function))
+            outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function, self.check))
         call = call or self.call
         if outcome.not_implemented:
             raise Abort(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
-        if needs_record(self.function) and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
+        if records(self.function, self.check) and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
             raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
         # inputs makes them where the reference does, on the CPU (the default device), never on
@@ -372,7 +377,7 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
     """Run `check` on fixed examples (all first calls in one batch); raise `CheckFailed` on the first failure."""
     batch = getattr(runner, "run_batch", None)
     try:
-        primaries = batch(function.name, examples, check.device, **call_options(function)) if batch else [None] * len(examples)
+        primaries = batch(function.name, examples, check.device, **call_options(function, check)) if batch else [None] * len(examples)
         for call, primary, memo in zip(examples, primaries, memos, strict=True):
             try:
                 Trial(function, call, dtype, runner, check.device, primary, memo).judge(check)

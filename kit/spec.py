@@ -93,6 +93,11 @@ class Check:
     # failure gets no hint: "subtract the max" is wrong advice for a value off by a rounding,
     # or for an exception. "" (default): the hint fits every failure.
     hint_when: str = ""
+    # Whether its calls are recorded and judged for forbidden routines (kit.forbidden.records):
+    # None, unless it is gated. A gated check pays only through the correctness checks, whose
+    # calls are judged, so a forbidden routine in its calls buys nothing; a check where it would
+    # (the efficiency check: a fast forbidden routine on large inputs alone) says True.
+    recorded: bool | None = None
 
     def hint_for(self, message: str) -> str:
         """The hint to show with this failure message ("" for none)."""

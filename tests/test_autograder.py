@@ -16,9 +16,11 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import degenerate
 import jsonschema
 import pytest
 import torch
+from honest import HONEST
 from mutants import MUTANTS
 
 from autograder.__main__ import main as autograder_cli
@@ -41,17 +43,31 @@ def grade(submissions: Path, out: Path, *extra: str, assignment: str = "02", env
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def class_folder(root: Path, assignment_id: str, mutants: int | None = None) -> dict[str, str]:
-    """The solution, the stub and the assignment's mutants as students; returns student -> mutated function."""
-    module = load_assignment(assignment_id).module
+def class_folder(root: Path, assignment_id: str, mutants: int | None = None, *, controls: bool = False) -> dict[str, str]:
+    """The solution, the stub and the assignment's mutants as students; returns student -> mutated function.
+
+    With `controls`, also every negative control (tests/degenerate: student "control-<kind>",
+    function "*", must score 0 everywhere) and every honest rewrite (tests/honest: student
+    "honest-<name>", function "=", must keep full marks).
+    """
+    assignment = load_assignment(assignment_id)
+    module = assignment.module
     students = {"solution": "", "stub": ""}
     (root / "solution").mkdir(parents=True)
     shutil.copy(SOLUTIONS / f"{module}.py", root / "solution" / f"{module}.py")
     (root / "stub").mkdir()
     shutil.copy(ASSIGNMENTS / assignment_id / f"{module}.py", root / "stub" / f"{module}.py")
     for mutant in [m for m in MUTANTS if m.assignment == assignment_id][:mutants]:
-            mutant.write(root / f"mutant-{mutant.name}")
-            students[f"mutant-{mutant.name}"] = mutant.function
+        mutant.write(root / f"mutant-{mutant.name}")
+        students[f"mutant-{mutant.name}"] = mutant.function
+    if controls:
+        for control in degenerate.controls(assignment):
+            (root / f"control-{control.kind}").mkdir()
+            (root / f"control-{control.kind}" / f"{module}.py").write_text(control.source())
+            students[f"control-{control.kind}"] = "*"
+        for rewrite in [h for h in HONEST if h.assignment == assignment_id]:
+            rewrite.write(root / f"honest-{rewrite.name}")
+            students[f"honest-{rewrite.name}"] = "="
     return students
 
 
@@ -97,7 +113,7 @@ def graded_classes(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
     """
     root = tmp_path_factory.mktemp("classes")
     config = shipped_config()
-    classes = {a: class_folder(root / a / "submissions", a) for a in assignment_ids()}
+    classes = {a: class_folder(root / a / "submissions", a, controls=True) for a in assignment_ids()}
     order = sorted(classes, key=lambda a: COSTLIEST.index(a) if a in COSTLIEST else len(COSTLIEST))
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"), initializer=grading_worker) as pool:
         for future in [pool.submit(grade_class, root / a, Job(a, config, fingerprint="test", shrink=False)) for a in order]:
@@ -114,10 +130,13 @@ def test_solution_full_stub_zero_each_mutant_loses_in_its_function(assignment_id
         results = json.loads((root / assignment_id / "out" / student / "results.json").read_text())
         jsonschema.validate(results, SCHEMA)
         scores = results["extra_data"]["function_scores"]
-        if student == "solution":
-            assert scores == pytest.approx(maximum), results["output"]
+        if student == "solution" or function == "=":  # an honest rewrite keeps full marks too
+            assert scores == pytest.approx(maximum), (student, results["output"])
         elif student == "stub":
             assert results["score"] == 0
+        elif function == "*":  # code that does nothing: 0 in every function, by the scoring rule alone
+            assert scores == dict.fromkeys(maximum, 0.0) and results["score"] == 0, (student, results["output"])
+            assert "which this assignment asks you" not in results["output"] and "which hides what it calls" not in results["output"], results["output"]
         else:
             assert scores[function] < maximum[function], f"{student} keeps full marks in {function}()"
 
