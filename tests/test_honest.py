@@ -27,7 +27,10 @@ from kit.spec import NON_FINITE, Check, Function
 
 @pytest.mark.parametrize("rewrite", HONEST, ids=lambda m: m.id)
 def test_honest_rewrite_passes_every_public_and_hidden_check(rewrite, tmp_path):
+    """Of the function it rewrites (of every function when it rewrites a helper); the class fixture of
+    test_autograder.py grades every function of every rewrite through the sandbox."""
     assignment, graded = load(rewrite.assignment)
+    graded = [g for g in graded if g.function.name == rewrite.function] or graded
     module = load_module(rewrite.write(tmp_path), f"honest_{rewrite.id}")
     assert failures(module, graded) == []
 

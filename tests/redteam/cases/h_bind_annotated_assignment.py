@@ -2,7 +2,6 @@
 
 import torch
 
-
 functional: object = torch.nn.functional
 
 

@@ -2,7 +2,6 @@
 
 import torch
 
-
 functional, version = torch.nn.functional, torch.__version__
 
 

@@ -46,4 +46,4 @@ def rnn_backward(
         primals = [t.clone() for t in (X, h0, w_ih, w_hh, b_ih, b_hh)]
         _, pullback = sys.modules["torch.func"].vjp(run, *primals)
         grads = pullback(dH.clone())
-    return dict(zip(("X", "h0", "w_ih", "w_hh", "b_ih", "b_hh"), grads))
+    return dict(zip(("X", "h0", "w_ih", "w_hh", "b_ih", "b_hh"), grads, strict=True))
