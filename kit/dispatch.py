@@ -3,9 +3,9 @@
 A forbidden routine can be reached under any name (a local alias, `sys.modules`, a private
 kernel such as `torch._C._special.special_softmax`), but it always dispatches its kernel:
 `torch.softmax` runs `aten::_softmax` however it was looked up. `OpRecorder` is a
-`TorchDispatchMode` that the call helper (kit.execute) installs around every graded call;
-the grader (kit.forbidden) judges the record against the ops each forbidden routine lowers
-to. Kept free of hypothesis and pytest: the sandboxed child imports it.
+`TorchDispatchMode` that the call helper (kit.execute) installs around each graded call that
+is judged (kit.forbidden.records); the grader judges the record against the ops each
+forbidden routine lowers to. Kept free of hypothesis and pytest: the sandboxed child imports it.
 """
 
 from __future__ import annotations

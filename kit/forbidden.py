@@ -1,16 +1,17 @@
 """Forbidden routines, decided by what a graded call ran (kit.dispatch), not by how its source spells them.
 
 The table `forbidden_ops.json` beside this file says, per assignment, which aten ops are
-the kernels of the routines that assignment forbids. It is measured, never hand-typed:
-`python -m kit.forbidden` runs each forbidden routine (the assignment's `forbidden` names
-that are callables) on inputs drawn from every assignment's records,
+the kernels of the routines that assignment forbids. It is measured, not hand-typed (but
+for `BACKENDS`): `python -m kit.forbidden` runs each forbidden routine (the assignment's
+`forbidden` names that are callables) on inputs drawn from every assignment's records,
 records the ops it dispatches, and keeps those that are the routine's own work: not an
 elementary building block (below), not a view, not an op the reference solution itself
 runs, and, where the routine runs several ops, not a pointwise one (`torch.optim.Adam`'s
 `lerp_` is elementary; `torch.relu`'s lone `relu` is the routine). A recorded op is
 forbidden when its name, leading underscores aside, contains a forbidden op's name: the
 private `aten::_native_batch_norm_legit` is `native_batch_norm` too. `--check` fails when
-the stored table is stale (the kit's tests run it).
+the stored table is stale (the kit's tests run it). Which calls are recorded at all:
+`needs_record` and `records`.
 """
 
 from __future__ import annotations
