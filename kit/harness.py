@@ -203,14 +203,8 @@ class Trial:
         in a mask says "forbidden", not "large"), and so are the check's `extra` data, which
         the function never sees.
         """
-        scale = 0.0
-        for tensor in self.call.tensors():
-            if not tensor.dtype.is_floating_point or tensor.device.type == "meta" or tensor.numel() == 0:
-                continue
-            finite = tensor.detach()[torch.isfinite(tensor.detach())]
-            if finite.numel():
-                scale = max(scale, torch.finfo(tensor.dtype).eps * float(finite.abs().max()))
-        return scale
+        floating = [t for t in self.call.tensors() if t.dtype.is_floating_point and t.device.type != "meta"]
+        return max((eps_of_largest(t.detach()) for t in floating), default=0.0)
 
 
 def _any_non_finite(value: Any) -> bool:
@@ -242,6 +236,12 @@ def _non_finite_where_finite(actual: Any, expected: Any) -> int:
     return 0
 
 
+def eps_of_largest(tensor: torch.Tensor) -> float:
+    """One machine epsilon (of the tensor's dtype) of its largest finite |value|; 0 for none."""
+    finite = tensor[torch.isfinite(tensor)]
+    return torch.finfo(tensor.dtype).eps * float(finite.abs().max()) if finite.numel() else 0.0
+
+
 def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output", ulps: float = 0.0) -> None:
     """Exact structure, type, shape and dtype; values within tolerance; NaN only where expected.
 
@@ -264,9 +264,8 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
             bad = ~torch.isfinite(actual) & torch.isfinite(expected)
             if bad.any():
                 raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
-            if ulps and expected.numel():
-                finite = expected[torch.isfinite(expected)]
-                atol += ulps * torch.finfo(expected.dtype).eps * float(finite.abs().max()) if finite.numel() else 0.0
+            if ulps:
+                atol += ulps * eps_of_largest(expected)
         _assert_values_close(actual, expected, rtol, atol, what)
         return
     if isinstance(expected, (tuple, list)):
