@@ -176,24 +176,33 @@ class Trial:
     def output(self) -> Any:
         return self.run()
 
-    def expected(self, reference: Any, call: Call | None = None) -> Any:
-        """A trusted reference's output for `call`, normalised through the same wire."""
-        if call is None and self.memo is not None and id(reference) in self.memo:
-            return self.memo[id(reference)]
-        value = wire.decode(wire.encode((call or self.call).clone()(reference)))[0]
+    def expected(self, reference: Any, call: Call | None = None, *, in_float64: bool = False) -> Any:
+        """A trusted reference's output for `call`, normalised through the same wire.
+
+        `in_float64`: on a float64 copy of the call's floating-point tensors (its output stays float64).
+        """
+        key = (id(reference), in_float64)
+        if call is None and self.memo is not None and key in self.memo:
+            return self.memo[key]
+        local = (call or self.call).clone()
+        if in_float64:
+            local = local.map(lambda t: t.double() if t.is_floating_point() else t)
+        value = wire.decode(wire.encode(local(reference)))[0]
         if call is None and self.memo is not None:
-            self.memo[id(reference)] = value
+            self.memo[key] = value
         return value
 
-    def assert_close(self, actual: Any, expected: Any, what: str = "output", scale: float = 1.0) -> None:
+    def assert_close(self, actual: Any, expected: Any, what: str = "output", scale: float = 1.0, slack: Any = None) -> None:
         """Compare within the function's tolerance for this dtype, times `scale`.
 
         The absolute term grows with the inputs and with each compared tensor:
         atol + ulps * (eps * max|X| + eps * max|expected|) (kit.spec.Tolerance), so that every
-        backward-stable formulation passes, not only the reference's rounding.
+        backward-stable formulation passes, not only the reference's rounding. `slack`: more
+        absolute tolerance per tensor, in the structure of `expected` (`rounding_error`).
         """
         tol = self.function.tolerance_for(self.dtype)
-        assert_close(actual, expected, tol.rtol * scale, (tol.atol + tol.ulps * self.input_scale) * scale, what, ulps=tol.ulps * scale)
+        atol = (tol.atol + tol.ulps * self.input_scale) * scale
+        assert_close(actual, expected, tol.rtol * scale, atol, what, ulps=tol.ulps * scale, slack=slack)
 
     @cached_property
     def input_scale(self) -> float:
@@ -242,12 +251,13 @@ def eps_of_largest(tensor: torch.Tensor) -> float:
     return torch.finfo(tensor.dtype).eps * float(finite.abs().max()) if finite.numel() else 0.0
 
 
-def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output", ulps: float = 0.0) -> None:
+def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str = "output", ulps: float = 0.0, slack: Any = None) -> None:
     """Exact structure, type, shape and dtype; values within tolerance; NaN only where expected.
 
     `ulps`: each floating-point tensor of `expected` widens atol by `ulps` epsilons of its own
     largest finite |value| (a normwise term: an entry small by cancellation errs at the scale of
-    the largest ones).
+    the largest ones). `slack`: None, or `expected`'s structure with a float in place of each
+    tensor, which widens that tensor's atol.
     """
     if isinstance(expected, torch.Tensor):
         if type(actual) is not torch.Tensor:
@@ -266,6 +276,8 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
                 raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
             if ulps:
                 atol += ulps * eps_of_largest(expected)
+            if slack is not None:
+                atol += slack
         _assert_values_close(actual, expected, rtol, atol, what)
         return
     if isinstance(expected, (tuple, list)):
@@ -274,14 +286,14 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
         if len(actual) != len(expected):
             raise AssertionError(f"{what}: expected {len(expected)} items, got {len(actual)}")
         for i, (a, e) in enumerate(zip(actual, expected, strict=False)):
-            assert_close(a, e, rtol, atol, f"{what}[{i}]", ulps)
+            assert_close(a, e, rtol, atol, f"{what}[{i}]", ulps, None if slack is None else slack[i])
         return
     if isinstance(expected, dict):
         if not isinstance(actual, dict) or set(actual) != set(expected):
             got = sorted(actual) if isinstance(actual, dict) else type(actual).__name__
             raise AssertionError(f"{what}: expected a dict with keys {sorted(expected)}, got {got}")
         for key in expected:
-            assert_close(actual[key], expected[key], rtol, atol, f"{what}[{key!r}]", ulps)
+            assert_close(actual[key], expected[key], rtol, atol, f"{what}[{key!r}]", ulps, None if slack is None else slack[key])
         return
     if isinstance(expected, float):
         if type(actual) not in (float, int) or isinstance(actual, bool):

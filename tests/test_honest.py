@@ -10,6 +10,7 @@ tested with the other submissions in test_autograder.py.
 from __future__ import annotations
 
 import ast
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -21,7 +22,8 @@ from autograder.static import forbidden_uses
 from autograder.suite import load
 from kit.calls import Call
 from kit.catalog import assignment_ids, load_assignment, load_module
-from kit.harness import Trial, assert_close
+from kit.checks import agrees_with_solution
+from kit.harness import InProcessRunner, Trial, assert_close
 from kit.spec import NON_FINITE, Check, Function
 
 
@@ -95,6 +97,36 @@ def test_scale_zero_still_means_exactly():
     t.assert_close(torch.tensor([1.0]), torch.tensor([1.0]), scale=0)
     with pytest.raises(AssertionError):
         t.assert_close(torch.tensor([1.0]), torch.tensor([1.0 + 2**-23]), scale=0)
+
+
+
+def conditioned_verdicts(student) -> tuple[bool, bool]:
+    """(plain, conditioned) verdicts of the hidden comparison for a solution that rounds like an
+    ill-conditioned problem: (x + 1e4) - 1e4 is off by up to 4.9e-4 in float32 for |x| <= 1."""
+    def solution(x):
+        return (x + 1e4) - 1e4
+
+    function = Function("f", lambda dtype: None, points=1)
+    call = Call((torch.linspace(-1, 1, 101),))
+    verdicts = []
+    for conditioned in (False, True):
+        t = Trial(function, call, torch.float32, InProcessRunner(SimpleNamespace(f=student, __name__="student")))
+        try:
+            agrees_with_solution(solution, conditioned=conditioned).verify(t)
+            verdicts.append(True)
+        except AssertionError:
+            verdicts.append(False)
+    return tuple(verdicts)
+
+
+def test_the_conditioned_comparison_passes_more_accurate_code_and_still_fails_wrong_code():
+    """07's long sequences: the float32 solution's own rounding was 2.7 tolerances from the truth,
+    so code computed in float64 failed. Conditioned, the truth is the target and the solution's
+    rounding (times kit.checks.CONDITIONING) is allowed on top."""
+    assert conditioned_verdicts(lambda x: (x + 1e4) - 1e4) == (True, True)  # the solution's own rounding
+    assert conditioned_verdicts(lambda x: x.clone()) == (False, True)  # exact: failed the plain comparison
+    assert conditioned_verdicts(lambda x: x + 0.01) == (False, False)  # wrong by 20 times the solution's rounding
+    assert conditioned_verdicts(lambda x: (x.double() + 1e4 - 1e4 + 1e-3).float()) == (False, True)  # wrong by 2x it: within 8x
 
 
 # ---------------------------------------------------------------- hints name the cause only where the check tells it apart

@@ -33,8 +33,8 @@ def long_forward(dtype):
 
 
 HIDDEN = {
-    "rnn_forward": (replace_inputs(agrees_with_solution(solution.rnn_forward), long_forward, "long sequences"),),
+    "rnn_forward": (replace_inputs(agrees_with_solution(solution.rnn_forward, conditioned=True), long_forward, "long sequences"),),
     "rnn_backward": (
-        replace_inputs(agrees_with_solution(solution.rnn_backward), long_sequences, "long sequences, full and truncated"),
+        replace_inputs(agrees_with_solution(solution.rnn_backward, conditioned=True), long_sequences, "long sequences, full and truncated"),
     ),
 }
