@@ -23,7 +23,7 @@ import json
 import sys
 import types
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import torch
@@ -58,6 +58,7 @@ BACKENDS = {
 }
 
 
+@lru_cache(maxsize=4096)  # bounded: the names come from the untrusted child too
 def stem(op: str) -> str:
     """'aten::_native_batch_norm_legit' -> 'native_batch_norm_legit'."""
     return op.split("::", 1)[-1].lstrip("_")
@@ -207,7 +208,7 @@ def needs_record(function) -> bool:
 
     Elsewhere the record could catch nothing (01's and 09's routines, torch.optim and torch.nn,
     lower to the same elementary ops as code written by hand; their fused kernels have private
-    names the static check refuses), and recording costs about 4 us per op.
+    names the static check refuses), and recording costs about 1.7 us per op.
     """
     return function.forbidden_ops is not None and (bool(function.forbidden_ops) or not function.autograd)
 
@@ -224,11 +225,24 @@ def violation(record: object, forbidden: dict[str, str], autograd: bool) -> str 
     ops = [op for op in record["ops"] if isinstance(op, str)]
     if not autograd and record.get("left_inference_mode") is not False:
         return "it left inference mode to use autograd, which this function must do without"
+    banned = _stems(forbidden)
     for op in ops:
-        for banned, routine in forbidden.items():
-            if matches(op, banned):
+        recorded = stem(op)
+        for banned_stem, routine in banned:
+            if banned_stem in recorded:  # matches(op, banned), with the stems made once
                 return f"it ran {op}, the kernel of {routine}, which this assignment asks you to implement yourself"
     return None
+
+
+_STEMS: dict[int, tuple[dict, list[tuple[str, str]]]] = {}
+
+
+def _stems(forbidden: dict[str, str]) -> list[tuple[str, str]]:
+    """(stem, routine) of each forbidden op, made once per table (every recorded call is judged against it)."""
+    entry = _STEMS.get(id(forbidden))
+    if entry is None or entry[0] is not forbidden:
+        entry = _STEMS[id(forbidden)] = (forbidden, [(stem(op), routine) for op, routine in forbidden.items()])
+    return entry[1]
 
 
 def main(argv: list[str] | None = None) -> int:

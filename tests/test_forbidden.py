@@ -46,6 +46,13 @@ def test_a_call_records_the_kernels_it_dispatched_under_any_name():
     assert "aten::_softmax" not in record(lambda X: X.exp() / X.exp().sum(-1, keepdim=True), X)["ops"]
 
 
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager"])
+def test_a_compiled_call_records_what_it_runs(backend):
+    """The recorder lets dynamo trace into it (kit.dispatch: `_should_skip_dynamo`): what a compiled graph runs is recorded all the same."""
+    compiled = torch.compile(lambda X: torch.softmax(X, -1), backend=backend)
+    assert "aten::_softmax" in record(compiled, torch.randn(3, 4))["ops"]
+
 def test_a_record_is_judged_by_the_assignments_measured_table():
     X = torch.randn(3, 4)
     assert forbidden.violation(record(lambda X: (X - X.amax(-1, keepdim=True)).exp(), X), TABLE_02, True) is None
