@@ -33,6 +33,10 @@ class Abort(BaseException):
     """
 
 
+class NotStarted(Abort):
+    """The function still raises the stub's NotImplementedError: one line of feedback, not one per check."""
+
+
 class StudentError(AssertionError):
     """The student's function raised or returned something that cannot be graded."""
 
@@ -44,9 +48,10 @@ class RanForbidden(AssertionError):
 class CheckFailed(AssertionError):
     """A check did not hold; carries what the student needs to see."""
 
-    def __init__(self, function: str, check: Check, message: str, example: str | None, forbidden: bool = False):
+    def __init__(self, function: str, check: Check, message: str, example: str | None, forbidden: bool = False, not_started: bool = False):
         self.function, self.check, self.message, self.example = function, check, message, example
         self.forbidden = forbidden  # the call ran a forbidden routine: the whole function scores 0
+        self.not_started = not_started  # the stub's own NotImplementedError
         super().__init__(message)
 
 
@@ -133,7 +138,7 @@ class Trial:
             outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function, self.check))
         call = call or self.call
         if outcome.not_implemented:
-            raise Abort(outcome.error)
+            raise NotStarted(outcome.error)
         if outcome.error is not None:
             raise StudentError(outcome.error)
         if records(self.function, self.check) and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
@@ -363,7 +368,7 @@ def run_check(
     try:
         test()
     except Abort as stop:
-        raise CheckFailed(function.name, check, str(stop), None) from None
+        raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
     except Exception as error:  # the failing example, after hypothesis shrank it
         message = str(error) if isinstance(error, AssertionError) else describe_error(error)
         example = None if check.hidden or "call" not in failing else failing["call"].render(function.name)
@@ -397,4 +402,4 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
                 example = None if check.hidden else call.render(function.name)
                 raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
     except Abort as stop:
-        raise CheckFailed(function.name, check, str(stop), None) from None
+        raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None

@@ -19,6 +19,7 @@ import torch
 
 from kit import scoring
 from kit.catalog import load_assignment
+from kit.feedback import PUBLIC_ONLY, failure_block
 from kit.harness import CheckFailed, InProcessRunner, run_check
 from kit.spec import Check, Function
 
@@ -30,6 +31,9 @@ def as_module(name: str, **functions: Callable) -> ModuleType:
     module = ModuleType(name)
     for function_name, fn in functions.items():
         setattr(module, function_name, fn)
+    cells = {getattr(getattr(fn, "__code__", None), "co_filename", None) for fn in functions.values()}
+    if len(cells) == 1 and None not in cells:  # the cell's file: a stub's own `raise NotImplementedError` is "not started"
+        module.__file__ = cells.pop()
     return module
 
 
@@ -56,21 +60,19 @@ def check(assignment_id: str, function_name: str, fn: Callable, *, examples: int
         raise AssertionError(f"{function_name} is not a function (got {type(fn).__name__})")
     runner = InProcessRunner(as_module(assignment.module, **{function_name: fn}))
     checks = public_checks(function)
-    failures: list[str] = []
+    failures: list[tuple[torch.dtype, CheckFailed]] = []
     for one in checks:
         for dtype in one.dtypes or function.dtypes:
             try:
                 run_check(one, function, runner, dtype, examples=examples)
             except CheckFailed as error:
-                lines = [f"FAILED {function_name}: {one.name} [{str(dtype).removeprefix('torch.')}]", f"  {error.message}"]
-                if error.example:
-                    lines.append(f"  smallest failing input: {error.example}")
-                if hint := one.hint_for(error.message):
-                    lines.append(f"  hint: {hint}")
-                failures.append("\n".join(lines))
+                failures.append((dtype, error))
                 break
-    print(f"{function_name}: {len(checks) - len(failures)}/{len(checks)} public checks passed")
-    if failures and len(failures) < len(checks) and any(c.gated for c in checks):
+        if failures and failures[0][1].not_started:
+            break  # every other check would say the same
+    failed = len(checks) if failures and failures[0][1].not_started else len(failures)
+    print(f"{function_name}: {len(checks) - failed}/{len(checks)} public checks passed")
+    if failures and failed < len(checks) and any(c.gated for c in checks):
         print(f"  {scoring.GATED_NOTE} (inputs unchanged, any device, ...)")
     if failures:
-        raise AssertionError("\n".join(failures) + "\nThese are the public tests only; the grade also includes hidden tests.")
+        raise AssertionError("\n".join([*failure_block(function_name, failures), PUBLIC_ONLY]))

@@ -51,6 +51,7 @@ import torch  # noqa: E402
 
 from kit import scoring  # noqa: E402
 from kit.catalog import LoadError, load_module  # noqa: E402
+from kit.feedback import PUBLIC_ONLY, dtype_name, failure_block  # noqa: E402
 from kit.forbidden import judged  # noqa: E402
 from kit.harness import CheckFailed, InProcessRunner, run_check  # noqa: E402
 from kit.spec import Assignment, Check, Function  # noqa: E402
@@ -59,10 +60,6 @@ from kit.spec import Assignment, Check, Function  # noqa: E402
 # every mutant in tests/mutants/ that 20 catch, on the derandomised draw and on three other
 # seeds; the grader draws grader.toml's count (20) from its secret seed.
 DEFAULT_EXAMPLES = 10
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
 
 
 def public_tests(assignment: Assignment):
@@ -90,6 +87,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kit", "course kit")
     group.addoption("--impl-dir", default=None, help="load the graded modules from DIR instead of the assignment folders")
     group.addoption("--examples", type=int, default=DEFAULT_EXAMPLES, help="examples hypothesis draws per check")
+    group.addoption(
+        "--kit-details", action="store_true",
+        help="with the points table, also pytest's own failure report and short summary of every public test (as -v does)",
+    )
 
 
 class _UntilDynamoLoads:
@@ -175,6 +176,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """
     if any(_is_public_test(item) for item in session.items):
         gc.freeze()
+    if session.items and all(_is_public_test(item) for item in session.items):
+        _report_only_the_summary(session.config)
+
+
+def _report_only_the_summary(config: pytest.Config) -> None:
+    """A run of public tests only reports through the Scoreboard: no traceback per test, no short summary.
+
+    Every check fails once per dtype on a stub, and each failure said the same thing three
+    times (its traceback, the short summary, the table). `-v`, `--kit-details`, or an explicit
+    `--tb` or `-r` keeps pytest's own report; the exit status is pytest's either way.
+    """
+    if config.option.verbose > 0 or config.getoption("--kit-details"):
+        return
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and config.option.reportchars == DEFAULT_REPORTCHARS:
+        reporter.reportchars = ""
+
+
+DEFAULT_REPORTCHARS = "fE"  # pytest's default of -r
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -243,54 +265,59 @@ class Scoreboard:
             self.load_errors.add(str(error))
             report.longrepr = str(error)
         elif isinstance(error, CheckFailed):
-            self.failures.append((function.name, check, dtype, error))
+            self.failures.append((assignment.id, function.name, dtype, error))
             report.longrepr = _failure_text(error, dtype)
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.assignments:
-            return
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session):
+        """The table comes last, after pytest's own summary line: it is what a student looks for."""
+        try:
+            return (yield)
+        finally:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None and self.assignments:
+                self.print_summary(reporter)
+
+    def print_summary(self, reporter) -> None:
         from rich.console import Console
-        from rich.markup import escape
         from rich.table import Table
 
-        console = Console(file=terminalreporter._tw._file, force_terminal=terminalreporter.hasmarkup, width=100)
+        writer = reporter._tw
+        # as wide as the terminal (titles never wrap), 100 columns in a file or pipe; colours
+        # only where pytest uses them (a terminal, no NO_COLOR)
+        width = writer.fullwidth if reporter.isatty else 100
+        console = Console(file=writer._file, force_terminal=writer.hasmarkup, no_color=not writer.hasmarkup, width=width, highlight=False)
+        blocks: list[str] = []
         for assignment in self.assignments.values():
-            table = Table(title=f"Assignment {assignment.id}: {assignment.title} (public tests)", title_justify="left")
+            console.print(f"Assignment {assignment.id}: {assignment.title} (public tests)", style="bold", markup=False)
+            table = Table()
             table.add_column("function")
             table.add_column("checks passed", justify="right")
             table.add_column("points", justify="right")
-            total = 0.0
-            held_back = []
+            total = maximum = 0.0
             for function in assignment.functions:
                 keys = [k for k in self.passed if k[:2] == (assignment.id, function.name)]
-                if not keys:
+                if not keys:  # deselected (-k): not in the table
                     continue
-                forbidden = any(e.forbidden for f, _, _, e in self.failures if f == function.name)
+                failures = [(d, e) for a, f, d, e in self.failures if (a, f) == (assignment.id, function.name)]
+                forbidden = any(e.forbidden for _, e in failures)
                 scored = scoring.earned(function.points, [(self.checks[k], self.passed[k]) for k in keys], forbidden)
                 points = sum(item.points for item in scored)
-                total += points
-                table.add_row(function.name, f"{sum(item.passed for item in scored)}/{len(keys)}", f"{points:.1f}/{function.points:g}")
+                total, maximum = total + points, maximum + function.points
+                not_started = bool(failures) and all(e.not_started for _, e in failures)
+                passed = "not started" if not_started else f"{sum(item.passed for item in scored)}/{len(keys)}"
+                table.add_row(function.name, passed, f"{points:.1f}/{function.points:g}")
+                if not not_started:  # the table's row says it all
+                    blocks += failure_block(function.name, failures, rest="pytest -v lists them all")
                 if waiting := sum(item.held_back for item in scored):
-                    held_back.append(f"{function.name}: {waiting} passing check(s) earned less than their points; {scoring.GATED_NOTE}")
-            table.add_row("total", "", f"{total:.1f}/{assignment.points:g}", style="bold")
+                    blocks.append(f"{function.name}: {waiting} passing check(s) earned less than their points; {scoring.GATED_NOTE}")
+            table.add_row("total", "", f"{total:.1f}/{maximum:g}", style="bold")
             console.print(table)
-            for line in held_back:
-                console.print(line, highlight=False, markup=False, soft_wrap=True)
-        for message in sorted(self.load_errors):
-            console.print(f"[red]Could not load your module:[/red] {message}")
-        shown = set()
-        for function, check, dtype, error in self.failures:
-            if (function, check.name) in shown:
-                continue
-            shown.add((function, check.name))
-            console.print(f"[red]FAILED[/red] {escape(f'{function}: {check.name} [{dtype_name(dtype)}]')}", highlight=False)
-            console.print(f"  {error.message}", highlight=False, markup=False)
-            if error.example:
-                console.print(f"  smallest failing input: {error.example}", highlight=False, markup=False)
-            if hint := check.hint_for(error.message):
-                console.print(f"  hint: {hint}", highlight=False, markup=False)
-        if self.failures or self.load_errors:
-            console.print("These are the public tests only; the grade also includes hidden tests.")
+        blocks += [f"Could not load your module: {message}" for message in sorted(self.load_errors)]
+        for line in blocks:
+            console.print(line, markup=False, soft_wrap=True)
+        if blocks:
+            console.print(PUBLIC_ONLY, markup=False)
 
 
 def _failure_text(error: CheckFailed, dtype: torch.dtype) -> str:

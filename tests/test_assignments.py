@@ -6,6 +6,7 @@ judge is the same bytes either way, because both go through kit.wire.
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from autograder.suite import load
 from kit import scoring
 from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment, load_module
 from kit.harness import CheckFailed, InProcessRunner, run_check
+from kit.notebook import check
 
 EXAMPLES = 10
 CPU_DEVICES = ("cpu", "meta")
@@ -154,3 +156,94 @@ def test_students_pytest_summary_gives_code_that_does_nothing_zero(assignment_id
     assert control.returncode == 1 and "passed" in outcomes[assignment_id]  # some properties do pass
     assert summary_total(control.stdout, assignment_id) == f"0.0/{load_assignment(assignment_id).points:g}"
     assert scoring.GATED_NOTE in control.stdout
+
+
+# ---------------------------------------------------------------- the layout of the students' run (what they read last)
+
+TABLE_BOTTOM = re.compile(r"^└[─┴]+┘$")
+
+
+def table_rows(stdout: str, assignment_id: str) -> dict[str, list[str]]:
+    """function -> its cells ("checks passed", "points") in the assignment's points table."""
+    table = stdout.split(f"Assignment {assignment_id}: ", 1)[1].split("└", 1)[0]
+    cells = [[c.strip() for c in line.strip("│").split("│")] for line in table.splitlines() if line.startswith("│")]
+    return {row[0]: row[1:] for row in cells}  # the header row is drawn with ┃
+
+
+def test_the_stub_run_ends_with_the_tables_and_says_not_started_once_per_function(students_runs):
+    stub, _ = students_runs["stub"]
+    lines = stub.stdout.rstrip().splitlines()
+    assert TABLE_BOTTOM.match(lines[-1]), lines[-5:]
+    assert not [line for line in lines if line.startswith("FAILED ")], "pytest's short summary is off for the public tests"
+    assert "Traceback" not in stub.stdout and "NotImplementedError(" not in stub.stdout
+    for assignment_id in assignment_ids():
+        rows = table_rows(stub.stdout, assignment_id)
+        functions = [f.name for f in load_assignment(assignment_id).functions]
+        assert list(rows) == [*functions, "total"], rows
+        assert all(rows[f][0] == "not started" for f in functions), rows
+    assert "not started (it raises NotImplementedError)" not in stub.stdout  # the table said it: no block per function
+
+
+def test_the_solution_run_ends_with_the_tables_at_full_marks(students_runs):
+    solved, _ = students_runs["solution"]
+    lines = solved.stdout.rstrip().splitlines()
+    assert TABLE_BOTTOM.match(lines[-1]), lines[-5:]
+    for assignment_id in assignment_ids():
+        assignment = load_assignment(assignment_id)
+        assert table_rows(solved.stdout, assignment_id)["total"][-1] == f"{float(assignment.points):.1f}/{assignment.points:g}"
+
+
+def students_pytest(tmp_path, *args: str) -> list[str]:
+    result = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
+    return result.stdout.rstrip().splitlines()
+
+
+def test_one_stub_is_at_most_30_lines_and_a_half_done_module_one_block_per_failing_function(tmp_path):
+    """09 has the most functions (8). Half done: 02 with softmax naive (overflows), log_softmax
+    correct, the other two not started; `-k` keeps only the functions it selects."""
+    stub = students_pytest(tmp_path, str(ASSIGNMENTS / "09"))
+    assert len(stub) <= 30 and TABLE_BOTTOM.match(stub[-1]), "\n".join(stub)
+    half = tmp_path / "half"
+    half.mkdir()
+    module = (ASSIGNMENTS / "02" / "softmax.py").read_text()
+    solution = load_module(SOLUTIONS / "softmax.py", "solution_softmax")
+    (half / "softmax.py").write_text(
+        module + "\n\ndef softmax(X, dim=-1):\n    e = X.exp()\n    return e / e.sum(dim, keepdim=True)\n\n"
+        + inspect.getsource(solution.log_softmax)
+    )
+    lines = students_pytest(tmp_path, str(ASSIGNMENTS / "02"), "--impl-dir", str(half))
+    text = "\n".join(lines)
+    rows = table_rows(text, "02")
+    assert rows["softmax"][-1] != "3.0/3" and rows["log_softmax"][-1] == "3.0/3"
+    assert rows["cross_entropy"][0] == rows["accuracy"][0] == "not started"
+    below = lines[next(i for i, line in enumerate(lines) if TABLE_BOTTOM.match(line)) + 1:]
+    assert below[0] == "softmax: FAILED is finite for logits of +-1e4 [float32]", below
+    assert [line for line in below if not line.startswith("  ")] == [below[0], below[-2], below[-1]], below  # one block, the held-back note, the public-only note
+    assert below[-1] == "These are the public tests only; the grade also includes hidden tests."
+    assert len([line for line in below if line.startswith("softmax: FAILED")]) == 1
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```\nAssignment 02: softmax regression", 1)[1].split("\n```", 1)[0]
+    example = f"Assignment 02: softmax regression{example}".splitlines()
+    assert lines[-len(example):] == example, "README's example output is not what the kit prints"
+    selected = students_pytest(tmp_path, str(ASSIGNMENTS / "02"), "--impl-dir", str(half), "-k", "log_softmax")
+    assert list(table_rows("\n".join(selected), "02")) == ["log_softmax", "total"]
+    assert TABLE_BOTTOM.match(selected[-1])
+
+
+def test_the_notebook_self_check_prints_the_same_blocks(tmp_path, capsys):
+    """kit.notebook.check, a notebook's test cell: one line for a function not started, else the first failing check."""
+    (tmp_path / "cell.py").write_text(
+        'def softmax(X, dim=-1):\n    raise NotImplementedError("TODO: softmax")\n\n\n'
+        "def naive(X, dim=-1):\n    e = X.exp()\n    return e / e.sum(dim, keepdim=True)\n"
+    )
+    cell = load_module(tmp_path / "cell.py", "notebook_cell")
+    with pytest.raises(AssertionError) as stub:
+        check("02", "softmax", cell.softmax, examples=5)
+    assert str(stub.value).splitlines() == ["softmax: not started (it raises NotImplementedError)", "These are the public tests only; the grade also includes hidden tests."]
+    with pytest.raises(AssertionError) as naive:
+        check("02", "softmax", cell.naive, examples=5)
+    lines = str(naive.value).splitlines()
+    assert lines[0] == "softmax: FAILED is finite for logits of +-1e4 [float32]" and lines[2].startswith("  smallest failing input: softmax(")
+    assert len([line for line in lines if "FAILED" in line]) == 1
+    assert "softmax: 6/7 public checks passed" in capsys.readouterr().out

@@ -159,14 +159,28 @@ pytest assignments/{first}
 {CHECK_END}
 
 (`pytest assignments/NN` for assignment NN.) The run ends with your points per graded
-function and, for each failed check, the smallest failing input that hypothesis found and a
-hint, for example:
+function and, under the table, one block per function that fails a check: its first failing
+check, the smallest failing input that hypothesis found, a hint, and how many more checks
+fail. A function you have not started yet is one row, "not started". `pytest -v` shows
+every failure in full; `-k NAME` keeps one function. For example:
 
 ```
-FAILED softmax: is finite for logits of +-1e4 [float32]
-  output for huge logits: 2 non-finite value(s) (nan/inf) where a finite value is expected
-  smallest failing input: softmax(tensor([10000.0, 0.0], dtype=float32))
+Assignment 02: softmax regression (public tests)
+┏━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━┓
+┃ function      ┃ checks passed ┃ points ┃
+┡━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━┩
+│ softmax       │           6/7 │  2.0/3 │
+│ log_softmax   │           7/7 │  3.0/3 │
+│ cross_entropy │   not started │  0.0/3 │
+│ accuracy      │   not started │  0.0/1 │
+│ total         │               │ 5.0/10 │
+└───────────────┴───────────────┴────────┘
+softmax: FAILED is finite for logits of +-1e4 [float32]
+  output for huge logits: 1 non-finite value(s) (nan/inf) where a finite value is expected
+  smallest failing input: softmax(tensor([89.0], dtype=float32))
   hint: exp(1e4) overflows: subtract the max along `dim` before exp
+softmax: 4 passing check(s) earned less than their points; property checks earn their points once the function returns correct values
+These are the public tests only; the grade also includes hidden tests.
 ```
 
 It needs no network, runs in seconds and is deterministic: the same code gives the same
