@@ -54,6 +54,7 @@ def serve_submission(channel: int) -> None:
     """In the forked child: load the submission, then answer calls until the grader hangs up."""
     from kit import frames, wire
     from kit.calls import Call
+    from kit.dispatch import Tripwires
     from kit.execute import Reply, describe_error, execute
 
     def send_json(value: dict) -> None:
@@ -93,6 +94,11 @@ def serve_submission(channel: int) -> None:
         return send_json({"error": f"{name}.py has a syntax error on line {error.lineno}: {error.msg}"})
     except BaseException as error:  # SystemExit and friends at import time too
         return send_json({"error": f"{name}.py failed to import: {describe_error(error, path)}"})
+    # after the import, which no check judges (a module may try a routine at import time), for the rest of the child's life
+    try:
+        tripwires = Tripwires([tuple(pair) for pair in request.get("tripwires") or ()])
+    except Exception as error:  # the kit's fault, never the submission's: say so rather than grade unwatched
+        return send_json({"error": f"the grader could not install its forbidden-kernel tripwires: {describe_error(error)}"})
     send_json({"ready": True})
 
     def answer(header: dict, frame: bytes) -> list[bytes]:
@@ -100,7 +106,11 @@ def serve_submission(channel: int) -> None:
         (args, kwargs), _ = wire.decode(frame)
         call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
         try:
-            reply = execute(module, header["function"], call, header["device"], autograd=header["autograd"], record=header.get("record") is not False)
+            metered = header.get("meter") is True  # the efficiency check: timed under the op recorder, as its baseline is
+            reply = execute(
+                module, header["function"], call, header["device"], autograd=header["autograd"],
+                record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
+            )
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
         status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}

@@ -22,6 +22,7 @@ from autograder.submissions import Submission, find
 from autograder.suite import GradedCheck, graded_checks
 from kit import scoring
 from kit.catalog import ROOT, load_assignment
+from kit.forbidden import tripwires_for
 from kit.harness import CheckFailed, RanForbidden, draw_examples, run_check, run_examples
 from kit.spec import Assignment
 
@@ -98,7 +99,7 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
         result.notes.append(static.explain(function, uses, verdict) + ".")
 
     starting = time.monotonic()
-    runner = _start(submission, job, result)
+    runner = _start(submission, job, result, tripwires_for(assignment))
     result.extra["startup_seconds"] = round(time.monotonic() - starting, 4)  # sandbox start to first test
     outcomes: dict[int, tuple[bool, str]] = {}
     ran_forbidden: dict[str, tuple[bool, str]] = {}  # function -> its outcome, once a call ran a forbidden routine (kit.forbidden)
@@ -156,7 +157,7 @@ def _record(result: report.SubmissionResult, assignment: Assignment, checks: lis
         result.notes.append(f"Passing checks of {functions} earned less than their points: {scoring.GATED_NOTE}.")
 
 
-def _start(submission: Submission, job: Job, result: report.SubmissionResult) -> sandbox.SandboxRunner:
+def _start(submission: Submission, job: Job, result: report.SubmissionResult, tripwires: list[tuple[str, str]]) -> sandbox.SandboxRunner:
     limits = job.config.limits
     runner = sandbox.SandboxRunner(
         load_assignment(job.assignment_id).module,
@@ -166,6 +167,7 @@ def _start(submission: Submission, job: Job, result: report.SubmissionResult) ->
             cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
         ),
         isolated=job.isolated,
+        tripwires=tripwires,
     )
     error = runner.start()
     if error is not None:

@@ -301,9 +301,10 @@ def cpu_time(clock: int | None) -> float | None:
 class Sandbox:
     """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
-    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True):
+    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None):
         self.module_name, self.source = module_name, source
         self.limits, self.isolated = limits, isolated
+        self.tripwires = tripwires or []  # kit.forbidden.tripwires_for: the kernels the child replaces once it has imported the module
         self.zygote: Zygote | None = None
         self.channel: int | None = None
         self.load_error: str | None = None
@@ -319,7 +320,7 @@ class Sandbox:
         program = seccomp.no_new_processes_filter()  # without bubblewrap too: it needs no privileges
         request = {
             "module": self.module_name, "cpu_seconds": self.limits.cpu_seconds,
-            "seccomp": program.hex() if program else None, "seccomp_required": self.isolated,
+            "seccomp": program.hex() if program else None, "seccomp_required": self.isolated, "tripwires": self.tripwires,
         }
         doing = "importing the submission"
         status = _json(self._exchange([json.dumps(request).encode(), self.source.encode()], self.limits.startup_seconds, doing))
@@ -352,8 +353,11 @@ class Sandbox:
             self.end()
             raise SandboxCrashed(f"the reply of {doing} is malformed") from None
 
-    def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True) -> list[Outcome]:
-        header = {"function": function, "device": device, "autograd": autograd, "record": record, "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls]}
+    def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True, meter: bool = False) -> list[Outcome]:
+        header = {
+            "function": function, "device": device, "autograd": autograd, "record": record, "meter": meter,
+            "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls],
+        }
         parts = self._exchange([json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)], timeout, f"{function}()")
         if len(parts) != 4 * len(calls):  # per call: status, output, inputs after the call, file read back
             raise wire.WireError("the sandboxed process sent a malformed reply")
@@ -367,7 +371,7 @@ class Sandbox:
             if error is None:
                 wire.decode(output, limits)  # sizes and structure validated before use
                 wire.decode(inputs, limits)
-            record = status.get("record") if error is None else None  # judged in kit.forbidden: a malformed one fails
+            record = status.get("record")  # judged in kit.forbidden, failed call or not: a malformed one fails
             reply = Reply(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None, record)
             outcomes.append(outcome_from_reply(reply))
         return outcomes
@@ -412,16 +416,16 @@ class SandboxRunner:
 
     MAX_ZYGOTE_RESTARTS = 3  # each costs seconds; a submission that keeps breaking the zygote loses the rest
 
-    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True):
+    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None):
         self.module_name, self.source = module_name, source
-        self.limits, self.isolated = limits, isolated
+        self.limits, self.isolated, self.tripwires = limits, isolated, tripwires
         self.sandbox: Sandbox | None = None
         self.deadline = float("inf")
         self.first_zygote: int | None = None  # the zygote's start count when this submission began
 
     def start(self) -> str | None:
         """Start the submission's process; return its load error, if any."""
-        self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated)
+        self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated, tripwires=self.tripwires)
         try:
             zygote = shared_zygote(self.limits, self.isolated)  # started again if the last one died
             self.first_zygote = zygote.starts if self.first_zygote is None else self.first_zygote
@@ -439,10 +443,12 @@ class SandboxRunner:
         """Give the next check `seconds` of wall-clock time in all."""
         self.deadline = time.monotonic() + seconds
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome:
-        return self.run_batch(function, [call], device, autograd=autograd, record=record)[0]
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome:
+        return self.run_batch(function, [call], device, autograd=autograd, record=record, meter=meter)[0]
 
-    def run_batch(self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True) -> list[Outcome]:
+    def run_batch(
+        self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True, meter: bool = False,
+    ) -> list[Outcome]:
         remaining = min(self.deadline - time.monotonic(), self.limits.call_seconds)
         if remaining <= 0:
             raise Abort("took longer than its time limit")
@@ -453,7 +459,7 @@ class SandboxRunner:
         try:
             # timed here, in the grader, and by the kernel's accounting: the child cannot make itself look fast
             started, cpu = time.perf_counter(), cpu_time(self.sandbox.cpu_clock)
-            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record)
+            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record, meter)
             if len(outcomes) == 1:  # a batch's time is not any one call's
                 outcomes[0].seconds = time.perf_counter() - started
                 after = cpu_time(self.sandbox.cpu_clock)

@@ -198,7 +198,8 @@ def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True
         ours: list[tuple[float, float]] = []  # (wall, CPU) seconds of each baseline run
 
         def time_baseline() -> object:
-            outcome = reference.run(name, t.call, "cpu")  # with autograd: a public reference may use it (07's does)
+            # with autograd: a public reference may use it (07's does); under the op recorder, as the student's calls
+            outcome = reference.run(name, t.call, "cpu", meter=True)
             if outcome.error is not None:
                 raise RuntimeError(f"the baseline failed on the large input: {outcome.error}")  # the kit's fault, never the student's
             ours.append((outcome.seconds, outcome.cpu_seconds))
@@ -247,6 +248,7 @@ def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True
         examples=1,
         gated=True,  # a function that does nothing is fast
         recorded=True,  # else F.conv2d on large inputs alone would buy this check
+        metered=True,
     )
 
 

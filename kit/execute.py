@@ -16,7 +16,7 @@ import torch
 
 from kit import wire
 from kit.calls import Call
-from kit.dispatch import OpRecorder, record_of, still_on_top
+from kit.dispatch import OpRecorder, Tripwires
 
 
 def describe_error(error: BaseException, filename: str | None = None) -> str:
@@ -62,6 +62,10 @@ class Reply(NamedTuple):
     record: dict | None = None  # what the call ran (kit.dispatch.record_of): judged by the grader, never trusted as a pass
 
 
+def _taken(watch) -> dict | None:
+    return watch.record() if watch is not None else None
+
+
 def read_back(path: str, limit: int) -> bytes | None:
     """The bytes of the file at `path`, or None where there is no readable file; WireError past `limit`."""
     try:
@@ -75,12 +79,15 @@ def read_back(path: str, limit: int) -> bytes | None:
 
 
 def execute(
-    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, limits: wire.Limits = wire.Limits()
+    module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True,
+    tripwires: Tripwires | None = None, limits: wire.Limits = wire.Limits(),
 ) -> Reply:
     """Call `module.function` on `call` moved to `device`.
 
     With `autograd=False` the call runs under `torch.inference_mode()`, where no autograd
     graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
+    With `record`, the reply carries what the call ran (kit.dispatch), failed or not: through
+    `tripwires` where the caller installed them (the sandboxed child), else an OpRecorder.
 
     Shared by the in-process runner and the sandboxed child, so both judge exactly the same
     bytes.
@@ -90,25 +97,23 @@ def execute(
         return Reply(error=f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()")
     local = call.clone().to(device)  # a private copy: students may modify it in place
     seed_generators(call.seed)
-    recorder = OpRecorder(watch_inference_mode=not autograd) if record else contextlib.nullcontext()
+    watch = (tripwires.watch(autograd) if tripwires is not None else OpRecorder(watch_inference_mode=not autograd)) if record else None
     try:
-        if autograd:
-            with recorder:
+        with torch.inference_mode() if not autograd else contextlib.nullcontext(), watch if watch is not None else contextlib.nullcontext():
+            try:
                 output = local(fn)
-                intact = not record or still_on_top(recorder)
-        else:
-            with torch.inference_mode(), recorder:
-                output = local(fn)
-                intact = not record or still_on_top(recorder)
+            finally:
+                if watch is not None:
+                    watch.seal()
     except NotImplementedError as error:
         if _raised_by(error, getattr(module, "__file__", None)):  # the stub's own raise, not torch's
             return Reply(error=f"{function}() is not implemented yet (it raises NotImplementedError)", not_implemented=True)
-        return Reply(error=describe_error(error, getattr(module, "__file__", None)))
+        return Reply(error=describe_error(error, getattr(module, "__file__", None)), record=_taken(watch))
     except Exception as error:
-        return Reply(error=describe_error(error, getattr(module, "__file__", None)))
+        return Reply(error=describe_error(error, getattr(module, "__file__", None)), record=_taken(watch))
     try:
         file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
-        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=record_of(recorder, intact) if record else None)
+        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=_taken(watch))
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")
     except Exception as error:  # e.g. a tensor whose storage cannot be read

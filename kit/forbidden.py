@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from kit.dispatch import OpRecorder
+from kit.dispatch import OpRecorder, tripwire_plan
 
 TABLE = Path(__file__).with_name("forbidden_ops.json")
 
@@ -211,6 +211,16 @@ def needs_record(function) -> bool:
     names the static check refuses), and recording costs about 1.7 us per op.
     """
     return function.forbidden_ops is not None and (bool(function.forbidden_ops) or not function.autograd)
+
+
+def tripwires_for(assignment) -> list[tuple[str, str]]:
+    """The kernels the sandboxed child replaces for `assignment` (kit.dispatch.Tripwires): every judged function's table."""
+    return list(_plan(frozenset(stem(op) for f in assignment.functions if needs_record(f) for op in f.forbidden_ops)))
+
+
+@cache
+def _plan(banned: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    return tuple(tripwire_plan(banned)) if banned else ()
 
 
 def records(function, check) -> bool:

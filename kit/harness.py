@@ -77,16 +77,18 @@ def call_options(function: Function, check: Check) -> dict:
     options = {"autograd": function.autograd}
     if not records(function, check):
         options["record"] = False
+    if check.metered:
+        options["meter"] = True
     return options
 
 
 class Runner(Protocol):
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome: ...
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome: ...
 
 
 def outcome_from_reply(reply: Reply) -> Outcome:
     if reply.error is not None:
-        return Outcome(error=reply.error, not_implemented=reply.not_implemented)
+        return Outcome(error=reply.error, not_implemented=reply.not_implemented, record=reply.record)
     value, devices = wire.decode(reply.output)
     args_kwargs, _ = wire.decode(reply.inputs)
     if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
@@ -99,9 +101,9 @@ def outcome_from_reply(reply: Reply) -> Outcome:
 class InProcessRunner:
     module: ModuleType
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True) -> Outcome:
+    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome:
         started, cpu = time.perf_counter(), time.process_time()
-        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd, record=record))
+        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd, record=record or meter))
         outcome.seconds, outcome.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         return outcome
 
@@ -139,10 +141,14 @@ class Trial:
         call = call or self.call
         if outcome.not_implemented:
             raise NotStarted(outcome.error)
+        judged = records(self.function, self.check)
+        why = violation(outcome.record, self.function.forbidden_ops, self.function.autograd) if judged else None
+        # a call that failed is forbidden only on what its record shows (the sandbox's tripwires
+        # raise where the kernel would have run); a failed call without a record just failed
+        if why and (outcome.error is None or outcome.record is not None):
+            raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
         if outcome.error is not None:
             raise StudentError(outcome.error)
-        if records(self.function, self.check) and (why := violation(outcome.record, self.function.forbidden_ops, self.function.autograd)):
-            raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
         # inputs makes them where the reference does, on the CPU (the default device), never on
         # `meta`, whose tensors hold no values to compare.

@@ -98,6 +98,11 @@ class Check:
     # calls are judged, so a forbidden routine in its calls buys nothing; a check where it would
     # (the efficiency check: a fast forbidden routine on large inputs alone) says True.
     recorded: bool | None = None
+    # Whether its calls run under the op recorder (kit.dispatch.OpRecorder) wherever they run,
+    # the sandbox's included (which otherwise uses free tripwires): the efficiency check, whose
+    # two sides then both pay the recorder's cost per op (about 1.7 us), which is what sets a
+    # loop over the batch (thousands of ops) apart from vectorised code (tens).
+    metered: bool = False
 
     def hint_for(self, message: str) -> str:
         """The hint to show with this failure message ("" for none)."""

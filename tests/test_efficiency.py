@@ -77,7 +77,7 @@ def test_a_stub_fails_as_not_implemented(tmp_path):
 
 def test_a_runner_that_cannot_time_is_not_judged():
     class Untimed:
-        def run(self, function, call, device, *, autograd=True, record=True):
+        def run(self, function, call, device, **options):
             return Outcome(output=call.args[0] * call.args[0], inputs_after=call)
 
     run_check(efficiency_check(), FUNCTION, Untimed(), torch.float32, examples=1)

@@ -21,6 +21,7 @@ from autograder.config import Config, GraderSettings
 from kit import forbidden
 from kit.calls import Call
 from kit.catalog import ROOT, assignment_ids, load_assignment
+from kit.dispatch import Tripwires
 from kit.execute import execute
 
 TABLE_02 = forbidden.stored()["02"]
@@ -52,6 +53,65 @@ def test_a_compiled_call_records_what_it_runs(backend):
     """The recorder lets dynamo trace into it (kit.dispatch: `_should_skip_dynamo`): what a compiled graph runs is recorded all the same."""
     compiled = torch.compile(lambda X: torch.softmax(X, -1), backend=backend)
     assert "aten::_softmax" in record(compiled, torch.randn(3, 4))["ops"]
+
+
+@pytest.fixture
+def tripwires_02():
+    """The sandboxed child's tripwires for assignment 02, here for one test (kit.dispatch.Tripwires)."""
+    wires = Tripwires(forbidden.tripwires_for(load_assignment("02")))
+    yield wires
+    wires.remove()
+
+
+def wired(wires: Tripwires, fn, *args, autograd: bool = True):
+    return execute(module(f=fn), "f", Call(args), "cpu", autograd=autograd, tripwires=wires)
+
+
+def test_tripwires_catch_a_forbidden_kernel_under_any_name_and_nothing_else(tripwires_02):
+    X = torch.randn(3, 4)
+    alias = torch.softmax
+    for bypass in (lambda X: alias(X, -1), lambda X: torch._C._special.special_softmax(X, -1), lambda X: torch.sparse.softmax(X.to_sparse(), -1)):
+        reply = wired(tripwires_02, bypass, X)
+        assert "TrippedForbiddenKernel" in reply.error and forbidden.violation(reply.record, TABLE_02, True), reply
+    honest = wired(tripwires_02, lambda X: (X - X.amax(-1, keepdim=True)).exp(), X)
+    assert honest.error is None and honest.record == {"ops": [], "left_inference_mode": False, "intact": True}
+    assert forbidden.violation(honest.record, TABLE_02, True) is None
+
+
+def destroys(wires: Tripwires):
+    for lib in wires.libraries.values():
+        lib._destroy()
+
+
+def resets_the_cpp_half(wires: Tripwires):  # the Python Library object still lists its kernels afterwards
+    for lib in wires.libraries.values():
+        lib.m.reset()
+
+
+@pytest.mark.parametrize("removes", [destroys, resets_the_cpp_half])
+def test_tripwires_removed_by_the_call_break_the_record(tripwires_02, removes):
+    def removes_then_calls(X):
+        removes(tripwires_02)
+        return torch.softmax(X, -1)
+
+    reply = wired(tripwires_02, removes_then_calls, torch.randn(2, 3))
+    assert reply.error is None and reply.record["intact"] is False and forbidden.violation(reply.record, TABLE_02, True)
+
+
+def test_tripwires_see_autograd_where_a_function_must_do_without(tripwires_02):
+    def vjp_outside_inference_mode(X):
+        with torch.inference_mode(False):
+            x = X.clone().requires_grad_()
+            (x.tanh().sum()).backward()
+            return x.grad
+
+    def by_hand(X):
+        return 1 - X.tanh() ** 2
+
+    X = torch.randn(3)
+    assert forbidden.violation(wired(tripwires_02, vjp_outside_inference_mode, X, autograd=False).record, {}, False)
+    assert forbidden.violation(wired(tripwires_02, by_hand, X, autograd=False).record, {}, False) is None
+
 
 def test_a_record_is_judged_by_the_assignments_measured_table():
     X = torch.randn(3, 4)

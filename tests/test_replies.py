@@ -210,15 +210,15 @@ class StandInRunner:
     def budget(self, seconds: float) -> None:
         pass
 
-    def run(self, function, call, device, *, autograd=True, record=True):
+    def run(self, function, call, device, **options):
         self.log.append(f"run {function}")
-        return self.inner.run(function, call, device, autograd=autograd, record=record)
+        return self.inner.run(function, call, device, **options)
 
-    def run_batch(self, function, calls, device, *, autograd=True, record=True):
+    def run_batch(self, function, calls, device, **options):
         self.log.append(f"batch {function}")
         if function == self.broken:
             raise RuntimeError("a reply nothing below the grader foresaw")
-        return [self.inner.run(function, c, device, autograd=autograd, record=record) for c in calls]
+        return [self.inner.run(function, c, device, **options) for c in calls]
 
     def close(self) -> None:
         self.log.append("close")
@@ -236,7 +236,7 @@ def graded_with(monkeypatch, tmp_path: Path, broken: str | None = None):
         checks_run.append((g.name, g.check.hidden))
         return original(g, runner_, job, seed, shrink)
 
-    monkeypatch.setattr(grade, "_start", lambda submission, job, result: runner)
+    monkeypatch.setattr(grade, "_start", lambda submission, job, result, tripwires: runner)
     monkeypatch.setattr(grade, "_run", spy)
     return grade_submission(folder, Job("02", CONFIG, isolated=False)), runner, checks_run
 

@@ -428,8 +428,12 @@ def large_multi_in(g, dtype):
 
 @seeded
 def large_multi_in_out(g, dtype):
-    """corr2d_multi_in_out(X (3, 256, 32), K (4, 3, 3, 3)): one corr2d_multi_in per output channel is fine."""
-    return Call((randn(g, 3, 256, 32, dtype=dtype), randn(g, 4, 3, 3, 3, dtype=dtype)))
+    """corr2d_multi_in_out(X (3, 1024, 8), K (4, 3, 3, 3)): one corr2d_multi_in per output channel is fine.
+
+    Tall and narrow: a loop over the 1022 output rows runs 4 times the ops it ran on the 254
+    rows of (3, 256, 32), for the same number of pixels (it measured 40x there, 1.3x its budget).
+    """
+    return Call((randn(g, 3, 1024, 8, dtype=dtype), randn(g, 4, 3, 3, 3, dtype=dtype)))
 
 
 @seeded
@@ -441,9 +445,13 @@ def large_conv2d(g, dtype):
 
 @seeded
 def large_pool2d(g, dtype):
-    """pool2d(X (8192, 1, 4, 4), 2, mode=max or avg): a batch of 8192 small images."""
+    """pool2d(X (8192, 1, 2, 2), 2, mode=max or avg): a batch of 8192 images of one window each.
+
+    One window per image: the vectorised cost is then a few ops on 8192 values, and a loop
+    over the images pays its ops per image (on 4x4 images it measured only 61x, 1.6x its budget).
+    """
     mode = ("max", "avg")[int(torch.randint(2, (), generator=g))]
-    return Call((randn(g, 8192, 1, 4, 4, dtype=dtype), 2), {"mode": mode})
+    return Call((randn(g, 8192, 1, 2, 2, dtype=dtype), 2), {"mode": mode})
 
 
 # ---------------------------------------------------------------- the assignment
