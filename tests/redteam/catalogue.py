@@ -74,7 +74,7 @@ WIRE = "wire validation (kit.wire: only plain tensors, numbers, strings, lists, 
 PARENT = "parent-side comparison (references computed and judged in the grader, on decoded plain data)"
 STATIC = "static check (autograder/static.py)"
 STAGING = "staging (autograder/submissions.py reads and validates the one module file)"
-RUNTIME = "runtime record (kit/dispatch.py, kit/forbidden.py: the aten ops a graded call ran; one such call and the function scores 0)"
+RUNTIME = "runtime record (kit/dispatch.py, kit/forbidden.py: tripwires on the forbidden kernels in the sandboxed child; one call that reaches one and the function scores 0)"
 
 
 def runtime(detail: str) -> str:
@@ -350,8 +350,8 @@ HOSTILE = [
              full=("init_params", "plot_history"), install_as="capstone.py", assignment="10"),
     _hostile("h_leave_inference_mode",
              "Assignment 07: rnn_backward() leaves inference mode (torch.inference_mode(False)) and differentiates its forward pass with torch.func.vjp.",
-             runtime("rnn_backward is graded with autograd=False, and the record says whether any op ran outside "
-                     "inference mode (all of vjp's did)"),
+             runtime("rnn_backward is graded with autograd=False, and the grader watches the inference-mode guard "
+                     "(it was left) and autograd's saved tensors (vjp saves them to build its graph)"),
              ("rnn_backward",), full=("rnn_forward",), install_as="bptt.py", assignment="07"),
     # ---------------------------------------------------------------- what runs is what was read; what is compared holds values
     _hostile("h_coding_cookie",
@@ -569,7 +569,7 @@ fails now and will XPASS, which fails the run, once the weakness is fixed: then 
 |---|---|---|
 | staging | `autograder/submissions.py` | reads only `<module>.py` (or the notebook), refuses symlinks, non-regular files, files over `submission_kb`, non-UTF-8 and unparsable code, with a message |
 | static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up; imports of code it cannot read (modules outside the standard library and the course's packages, changes to `sys.path`) |
-| runtime record | `kit/dispatch.py`, `kit/forbidden.py` | every graded call runs under a `TorchDispatchMode` that records the aten ops it dispatches (and, for a function graded without autograd, whether any ran outside inference mode); a call that ran the kernel of a forbidden routine (`kit/forbidden_ops.json`, measured from the routines themselves), or left inference mode, scores its function 0, however the routine was reached |
+| runtime record | `kit/dispatch.py`, `kit/forbidden.py` | in the sandboxed child, once the module is imported, the kernels of the forbidden routines' ops (`kit/forbidden_ops.json`, measured from the routines themselves) are replaced on every backend by a tripwire that notes the op and raises; a function graded without autograd is watched through autograd's saved-tensor hook and the inference-mode guard; a sentinel kernel per library shows that the tripwires still stand. A call that reached a forbidden kernel, used autograd where it must not, or broke its record scores its function 0, however the routine was reached. The students' pytest and the efficiency check record every op with a `TorchDispatchMode` instead |
 | sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible; `/` and `/dev` read-only |
 | seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child, and no syscall number at or above 0x40000000 (x32) |
 | rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |
