@@ -145,9 +145,10 @@ class Tripwires:
                 namespace, op = name.split("::", 1)
                 if namespace not in self.libraries:
                     self.libraries[namespace] = torch.library.Library(namespace, "IMPL")
-                self.libraries[namespace].impl(op, self._wire(name.split(".", 1)[0]), key)
+                wire = self._wire(name.split(".", 1)[0])
+                self.libraries[namespace].impl(op, wire, key)
                 if namespace not in self.sentinels and not _has_kernel(name, SENTINEL_KEY):
-                    self.libraries[namespace].impl(op, self._wire(name.split(".", 1)[0]), SENTINEL_KEY)
+                    self.libraries[namespace].impl(op, wire, SENTINEL_KEY)
                     self.sentinels[namespace] = name
         self.count = sum(len(lib._op_impls) for lib in self.libraries.values())
         self.watching: TripwireWatch | None = None
@@ -183,13 +184,11 @@ class Tripwires:
 def _watch_inference_mode(wires: Tripwires) -> None:
     """torch.inference_mode(False) makes its guard through torch._C._InferenceMode: a call that
     must do without autograd and makes one with False has left inference mode."""
-    original = torch._C._InferenceMode
-
     def guard(mode: bool):
         watch = wires.watching
         if not mode and watch is not None and not watch.autograd:
             watch.used_autograd = True
-        return original(mode)
+        return wires.original_guard(mode)
 
     torch._C._InferenceMode = guard
 
