@@ -73,3 +73,14 @@ LOOPS = [
            "y = y.reshape(y_hat.shape)\n    return torch.stack([(y_hat[i] - y[i]) ** 2 / 2 for i in range(y_hat.shape[0])])"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound mistakes that no machine without CUDA catches (caught_by="cuda", tests/mutants/__init__.py): the CPU
+# tests skip them and check that they pass every CPU check; benchmarks/device_check.py asserts them caught on a GPU.
+CUDA_ONLY = [
+    # torch's global generator named explicitly is the CPU's: the CPU draws what torch.randn would, and the meta device
+    # ignores generators; with CUDA tensors, "Expected a 'cuda' device type for generator" ("runs on CUDA" fails)
+    Mutant("01", "linreg", "synthetic_data", "cpu_generator_for_features",
+           "X = torch.randn(num_examples, w.shape[0], dtype=w.dtype, device=w.device)",
+           "X = torch.randn(num_examples, w.shape[0], dtype=w.dtype, device=w.device, generator=torch.default_generator)",
+           caught_by="cuda"),
+]

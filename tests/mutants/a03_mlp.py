@@ -9,7 +9,7 @@ MUTANTS = [
     Mutant("03", "mlp", "relu", "mask_multiply_nan_at_minus_inf", "return X.clamp(min=0.0)", "return X * (X > 0)"),
     Mutant("03", "mlp", "relu", "in_place", "return X.clamp(min=0.0)", "return X.clamp_(min=0.0)"),
     Mutant("03", "mlp", "relu", "hard_coded_cpu_zeros", "return X.clamp(min=0.0)",
-           "return torch.maximum(X, torch.zeros(X.shape, dtype=X.dtype))"),
+           "return torch.maximum(X, torch.zeros(X.shape, dtype=X.dtype))", caught_by="meta"),
     # dropout
     Mutant("03", "mlp", "dropout", "scales_by_keep_prob", "return X * keep / (1.0 - p)", "return X * keep * (1.0 - p)"),
     Mutant("03", "mlp", "dropout", "no_rescaling", "return X * keep / (1.0 - p)", "return X * keep"),
@@ -18,7 +18,7 @@ MUTANTS = [
     Mutant("03", "mlp", "dropout", "keeps_with_probability_p", "torch.rand_like(X) >= p", "torch.rand_like(X) < p"),
     Mutant("03", "mlp", "dropout", "nan_for_p_one", "    if p == 1.0:\n        return torch.zeros_like(X)\n", ""),
     Mutant("03", "mlp", "dropout", "casts_to_float32", "return X * keep / (1.0 - p)", "return X.float() * keep / (1.0 - p)"),
-    Mutant("03", "mlp", "dropout", "hard_coded_cpu_mask", "torch.rand_like(X) >= p", "torch.rand(X.shape) >= p"),
+    Mutant("03", "mlp", "dropout", "hard_coded_cpu_mask", "torch.rand_like(X) >= p", "torch.rand(X.shape) >= p", caught_by="meta"),
     Mutant("03", "mlp", "dropout", "seeds_inside", "keep = torch.rand_like(X) >= p",
            "torch.manual_seed(0)\n    keep = torch.rand_like(X) >= p"),
     Mutant("03", "mlp", "dropout", "modifies_X_in_place", "return X * keep / (1.0 - p)", "return X.mul_(keep).div_(1.0 - p)"),
@@ -58,3 +58,12 @@ LOOPS = [
            "        rows.append(H[0])\n    return torch.stack(rows)"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound mistakes that no machine without CUDA catches (caught_by="cuda", tests/mutants/__init__.py): the CPU
+# tests skip them and check that they pass every CPU check; benchmarks/device_check.py asserts them caught on a GPU.
+CUDA_ONLY = [
+    # the mask drawn from torch.default_generator, the CPU's global generator: the same draws as torch.rand_like on the
+    # CPU, ignored on meta; "Expected a 'cuda' device type for generator" on CUDA ("runs on CUDA" fails)
+    Mutant("03", "mlp", "dropout", "cpu_generator_mask", "torch.rand_like(X) >= p",
+           "torch.rand(X.shape, dtype=X.dtype, device=X.device, generator=torch.default_generator) >= p", caught_by="cuda"),
+]

@@ -15,7 +15,7 @@ MUTANTS = [
     Mutant("04", "conv", "corr2d", "corr2d_output_one_too_small",
            "oh, ow = X.shape[0] - kh + 1, X.shape[1] - kw + 1", "oh, ow = X.shape[0] - kh, X.shape[1] - kw"),
     Mutant("04", "conv", "corr2d", "corr2d_zeros_on_the_cpu",
-           "Y = torch.zeros((oh, ow), dtype=X.dtype, device=X.device)", "Y = torch.zeros((oh, ow), dtype=X.dtype)"),
+           "Y = torch.zeros((oh, ow), dtype=X.dtype, device=X.device)", "Y = torch.zeros((oh, ow), dtype=X.dtype)", caught_by="meta"),
     # corr2d_multi_in
     Mutant("04", "conv", "corr2d_multi_in", "multi_in_mean_over_channels",
            "return per_channel.sum(dim=0)", "return per_channel.mean(dim=0)"),
@@ -48,7 +48,7 @@ MUTANTS = [
     Mutant("04", "conv", "conv2d", "conv2d_bias_ignored",
            "Y = Y + bias.reshape(1, C_out, 1, 1)", "Y = Y"),
     Mutant("04", "conv", "conv2d", "conv2d_float32_cpu_padding_buffer",
-           "padded = X.new_zeros((N, C, H + 2 * ph, W + 2 * pw))", "padded = torch.zeros((N, C, H + 2 * ph, W + 2 * pw))"),
+           "padded = X.new_zeros((N, C, H + 2 * ph, W + 2 * pw))", "padded = torch.zeros((N, C, H + 2 * ph, W + 2 * pw))", caught_by="meta"),
     # pool2d
     Mutant("04", "conv", "pool2d", "pool2d_avg_excludes_padding",
            "return windows.sum(dim=0) / (kh * kw)",
@@ -66,7 +66,7 @@ MUTANTS = [
     Mutant("04", "conv", "pool2d", "pool2d_avg_divisor_precedence", "/ (kh * kw)", "/ kh * kw"),
     Mutant("04", "conv", "pool2d", "pool2d_float32_cpu_padding",
            "padded = X.new_full((N, C, H + 2 * ph, W + 2 * pw), fill)",
-           "padded = torch.full((N, C, H + 2 * ph, W + 2 * pw), fill)"),
+           "padded = torch.full((N, C, H + 2 * ph, W + 2 * pw), fill)", caught_by="meta"),
     Mutant("04", "conv", "pool2d", "pool2d_avg_is_max",
            'if mode == "max":\n        return windows.amax(dim=0)', 'if mode in ("max", "avg"):\n        return windows.amax(dim=0)'),
 ]

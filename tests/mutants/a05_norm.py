@@ -60,3 +60,11 @@ LOOPS = [
            "    Y = torch.stack([(r - r.mean()) / torch.sqrt(((r - r.mean()) ** 2).mean() + eps) for r in rows]).reshape(X.shape)"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound (caught_by="meta", tests/mutants/__init__.py): a meta tensor has no data to copy out
+MUTANTS += [
+    # the batch mean through NumPy: right on the CPU (float32 and float64), a CPU round trip on CUDA, impossible on meta
+    Mutant("05", "norm", "batch_norm", "batch_mean_through_numpy", "mean = X.mean(dim=dims, keepdim=True)",
+           "mean = torch.from_numpy(X.detach().cpu().numpy().mean(axis=tuple(dims), keepdims=True)).to(X.device)",
+           caught_by="meta"),
+]

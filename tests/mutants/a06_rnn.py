@@ -14,7 +14,7 @@ MUTANTS = [
     Mutant("06", "rnn", "rnn_cell", "no_value_error",
            '    if nonlinearity not in ("tanh", "relu"):\n        raise ValueError(f"unknown nonlinearity {nonlinearity!r}")\n', ""),
     Mutant("06", "rnn", "rnn_cell", "hard_coded_cpu",
-           "pre = x @ w_ih.T + h @ w_hh.T", "pre = x @ w_ih.T + h @ w_hh.T + torch.zeros(1, dtype=x.dtype, device='cpu')"),
+           "pre = x @ w_ih.T + h @ w_hh.T", "pre = x @ w_ih.T + h @ w_hh.T + torch.zeros(1, dtype=x.dtype, device='cpu')", caught_by="meta"),
     # gru_cell
     Mutant("06", "rnn", "gru_cell", "r_and_z_swapped",
            "x_r, x_z, x_n = from_x.chunk(3, dim=-1)\n    h_r, h_z, h_n = from_h.chunk(3, dim=-1)",

@@ -66,3 +66,10 @@ LOOPS = [
            "            dw_ih = dw_ih + torch.outer(a[n], X[t][n])\n            dw_hh = dw_hh + torch.outer(a[n], h_prev[n])"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound (caught_by="meta", tests/mutants/__init__.py)
+MUTANTS += [
+    # the states handed back on the CPU: a no-op on the CPU, a tensor on the wrong device on CUDA, an error on meta
+    Mutant("07", "bptt", "rnn_forward", "states_moved_to_the_cpu", "return torch.stack(states)",
+           "return torch.stack(states).cpu()", caught_by="meta"),
+]

@@ -114,3 +114,22 @@ LOOPS = [
            "    angles = torch.stack([p / 10000 ** (even / d_model) for p in positions])  # one position at a time"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound (caught_by="meta", tests/mutants/__init__.py)
+MUTANTS += [
+    # the additive mask made without device=: right on the CPU; the meta device refuses to add it to meta scores
+    Mutant("08", "attention", "multi_head_attention", "mask_bias_made_on_the_cpu",
+           "bias = torch.zeros(B, H, L, S, dtype=q.dtype, device=q.device)", "bias = torch.zeros(B, H, L, S, dtype=q.dtype)",
+           caught_by="meta"),
+]
+
+# Device-bound mistakes that no machine without CUDA catches (caught_by="cuda", tests/mutants/__init__.py): the CPU
+# tests skip them and check that they pass every CPU check; benchmarks/device_check.py asserts them caught on a GPU.
+CUDA_ONLY = [
+    # the book's try_gpu(): the table goes to the GPU whenever there is one. Without CUDA it is the solution itself; with
+    # CUDA every check fails ("returned a tensor on cuda with no tensor inputs: create it on the CPU")
+    Mutant("08", "attention", "positional_encoding", "table_on_the_gpu_when_there_is_one",
+           "P = torch.zeros(max_len, d_model, dtype=torch.float64)",
+           'P = torch.zeros(max_len, d_model, dtype=torch.float64, device="cuda" if torch.cuda.is_available() else "cpu")',
+           caught_by="cuda"),
+]

@@ -110,3 +110,12 @@ LOOPS = [
            "    v = torch.stack([beta2 * s + (1 - beta2) * g * g for s, g in rows]).reshape(w.shape)  # one row at a time\n"),
 ]
 MUTANTS += LOOPS
+
+# Device-bound (caught_by="meta", tests/mutants/__init__.py)
+MUTANTS += [
+    # the update moved to the GPU: raises without CUDA (every check fails), on meta too; with CUDA a tensor on the
+    # wrong device for CPU inputs
+    Mutant("09", "optim", "adam", "update_moved_to_the_gpu",
+           'return w - config["lr"] * m_hat / (v_hat.sqrt() + config["eps"]), config',
+           'return (w - config["lr"] * m_hat / (v_hat.sqrt() + config["eps"])).cuda(), config', caught_by="meta"),
+]
