@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -34,6 +36,8 @@ class Job:
     isolated: bool = True  # False only with --no-sandbox
     fingerprint: str = ""
     shrink: bool = True  # search for a smaller failing input to show: feedback only, scores are decided before it
+    # only these functions' checks run, the others fail unrun (the kit's tests: a mutant is graded where it was mutated)
+    functions: tuple[str, ...] | None = None
 
 
 def seed_for(*parts: object) -> int:
@@ -71,7 +75,9 @@ def fingerprint(assignment: Assignment, config_text: str, isolated: bool) -> str
     return digest.hexdigest()
 
 
-def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
+def grade_submission(student_dir: Path, job: Job, trusted_runner: Callable[[Submission], Any] | None = None) -> report.SubmissionResult:
+    """`trusted_runner`: runs the submission in this process instead of the sandbox, for trusted code
+    only (benchmarks/grading.py's in-process floor: the solution and the mutants)."""
     started = time.monotonic()
     assignment = configured(load_assignment(job.assignment_id), job.config)
     checks = runnable(graded_checks(assignment))
@@ -99,35 +105,42 @@ def grade_submission(student_dir: Path, job: Job) -> report.SubmissionResult:
         result.notes.append(static.explain(function, uses, verdict) + ".")
 
     starting = time.monotonic()
-    runner = _start(submission, job, result, tripwires_for(assignment))
+    runner = trusted_runner(submission) if trusted_runner else _start(submission, job, result, tripwires_for(assignment))
     result.extra["startup_seconds"] = round(time.monotonic() - starting, 4)  # sandbox start to first test
+    checking = time.monotonic()
     outcomes: dict[int, tuple[bool, str]] = {}
     ran_forbidden: dict[str, tuple[bool, str]] = {}  # function -> its outcome, once a call ran a forbidden routine (kit.forbidden)
     shrunk: set[str] = set()  # functions whose feedback already shows a shrunk input
+    shared: dict = {}  # first calls shared by checks on the same examples, in the current process
     try:
         # Every public check of every function first, then every hidden one in a fresh process:
         # public feedback shows errors and inputs, so it must never come after a hidden input was seen.
         for hidden in (False, True):
             if hidden:
                 runner.close()  # the next request starts a new process, which never answers a public check
+                shared = {}
             for i, g in enumerate(checks):
                 if g.check.hidden != hidden:
                     continue
                 if result.problem is not None:
                     outcomes[i] = (False, result.problem)
+                elif job.functions is not None and g.function.name not in job.functions:
+                    outcomes[i] = (False, "Not graded in this run.")
                 elif g.function.name in flagged and job.config.grader.forbidden_api == "zero":
                     outcomes[i] = (False, static.explain(g.function.name, flagged[g.function.name], "not allowed here"))
                 elif g.function.name in ran_forbidden:
                     outcomes[i] = (False, ran_forbidden[g.function.name])
                 else:
                     try:
-                        outcomes[i] = _run_safely(g, runner, job, seed, result, shrink=job.shrink and g.function.name not in shrunk)
+                        outcomes[i] = _run_safely(g, runner, job, seed, result, shared, shrink=job.shrink and g.function.name not in shrunk)
                     except RanForbidden as failure:
                         ran_forbidden[g.function.name] = outcomes[i] = (False, f"{failure}: 0 points for this function.")
                     if not outcomes[i][0] and not hidden:
                         shrunk.add(g.function.name)
     finally:
         runner.close()
+    traffic = getattr(runner, "traffic", None)
+    result.extra["time"] = {"checks_seconds": round(time.monotonic() - checking, 4), **(traffic.as_dict() if traffic else {})}
     for i, g in enumerate(checks):  # what a call ran decides the whole function, checks that passed before it included
         if g.function.name in ran_forbidden:
             outcomes[i] = ran_forbidden[g.function.name]
@@ -178,20 +191,49 @@ def _start(submission: Submission, job: Job, result: report.SubmissionResult, tr
 _example_sets: dict[tuple, tuple[list, list[dict]]] = {}
 
 
-def _draws(g: GradedCheck, job: Job, seed: int) -> list[tuple[tuple, torch.dtype, int, int]]:
-    """(key, dtype, count, seed) of every example set the check is graded on."""
-    count = g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
+def _count(g: GradedCheck, job: Job) -> int:
+    return g.check.examples or (job.config.grader.hidden_examples if g.check.hidden else job.config.grader.examples)
+
+
+def _source(g: GradedCheck) -> tuple[str, str, bool]:
+    """Which example set a check reads: its function's own inputs, or its own (the check's name), public or hidden."""
+    return g.function.name, "inputs" if g.check.inputs is None else g.check.name, g.check.hidden
+
+
+_set_sizes: dict[tuple, dict[tuple, int]] = {}
+
+
+def _set_size(g: GradedCheck, job: Job) -> int:
+    """How many examples the set `g` reads holds: as many as the check on it that asks for most."""
+    grader = job.config.grader
+    cache = (job.assignment_id, grader.examples, grader.hidden_examples)
+    if cache not in _set_sizes:
+        sizes: dict[tuple, int] = {}
+        for other in graded_checks(configured(load_assignment(job.assignment_id), job.config)):
+            sizes[_source(other)] = max(sizes.get(_source(other), 0), _count(other, job))
+        _set_sizes[cache] = sizes
+    return _set_sizes[cache].get(_source(g), _count(g, job))
+
+
+def _draws(g: GradedCheck, job: Job, seed: int) -> list[tuple[tuple, torch.dtype, int, int, int]]:
+    """(key, dtype, count, size, seed) of every example set the check is graded on: it reads the first
+    `count` of the set's `size` examples.
+
+    The public (or hidden) checks of a function that draw from its own inputs share one example
+    set per dtype, and so the first calls they have in common (kit.harness.first_calls).
+    """
+    count, size = _count(g, job), _set_size(g, job)
     draws = []
     for dtype in g.check.dtypes or g.function.dtypes:
-        check_seed = seed_for(seed, g.name, dtype)
-        draws.append(((job.assignment_id, g.function.name, g.check.name, str(dtype), count, check_seed), dtype, count, check_seed))
+        check_seed = seed_for(seed, *_source(g), size, dtype)
+        draws.append(((job.assignment_id, *_source(g), str(dtype), size, check_seed), dtype, count, size, check_seed))
     return draws
 
 
-def example_set(g: GradedCheck, key: tuple, dtype: torch.dtype, count: int, seed: int) -> tuple[list, list[dict]]:
-    """The check's inputs, drawn once and reused (with their reference outputs) for every student."""
+def example_set(g: GradedCheck, key: tuple, dtype: torch.dtype, size: int, seed: int) -> tuple[list, list[dict]]:
+    """The set's inputs, drawn once and reused (with their reference outputs) for every student."""
     if key not in _example_sets:
-        calls = draw_examples(g.check, g.function, dtype, count, seed)
+        calls = draw_examples(g.check, g.function, dtype, size, seed)
         _example_sets[key] = (calls, [{} for _ in calls])
     return _example_sets[key]
 
@@ -202,8 +244,8 @@ def draw_all(job: Job) -> dict[tuple, list]:
     seed = seed_for(job.config.grader.seed, assignment.id)
     drawn = {}
     for g in runnable(graded_checks(assignment)):
-        for key, dtype, count, check_seed in _draws(g, job, seed):
-            drawn[key] = example_set(g, key, dtype, count, check_seed)[0]
+        for key, dtype, _, size, check_seed in _draws(g, job, seed):
+            drawn[key] = example_set(g, key, dtype, size, check_seed)[0]
     return drawn
 
 
@@ -219,16 +261,17 @@ def _install(pickled: bytes) -> None:
 
 
 def _run_safely(
-    g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, result: report.SubmissionResult, shrink: bool = True
+    g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, result: report.SubmissionResult, shared: dict, shrink: bool = True
 ) -> tuple[bool, str]:
     """`_run`, where anything the grader did not expect fails this check only, never the whole submission."""
     try:
-        return _run(g, runner, job, seed, shrink)
+        return _run(g, runner, job, seed, shared, shrink)
     except RanForbidden:
         raise
     except Exception as error:  # a reply no layer below foresaw: the submission keeps what its other checks earn
         result.extra.setdefault("grader_errors", []).append(f"{g.name}: {type(error).__name__}")  # for the instructor
         _discard(runner)
+        shared.clear()
         if g.check.hidden:
             return False, "Hidden test failed."
         return False, f"{g.function.name}(): the grader could not read the reply, so this check fails."
@@ -242,11 +285,12 @@ def _discard(runner: sandbox.SandboxRunner) -> None:
         process.kill()
 
 
-def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shrink: bool = True) -> tuple[bool, str]:
-    for key, dtype, count, check_seed in _draws(g, job, seed):
+def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shared: dict, shrink: bool = True) -> tuple[bool, str]:
+    for key, dtype, count, size, check_seed in _draws(g, job, seed):
         runner.budget(job.config.limits.test_seconds)
         try:
-            run_examples(g.check, g.function, runner, dtype, *example_set(g, key, dtype, count, check_seed))
+            calls, memos = example_set(g, key, dtype, size, check_seed)
+            run_examples(g.check, g.function, runner, dtype, calls, memos, shared=shared, count=count)
         except CheckFailed as failure:
             if failure.forbidden:  # what the call ran, not its values: the whole function scores 0 (grade_submission)
                 raise RanForbidden(failure.message) from None
@@ -286,9 +330,9 @@ def _finish(result: report.SubmissionResult, started: float) -> report.Submissio
 # ---------------------------------------------------------------- many submissions
 
 
-def grade_and_write(student_dir: Path, job: Job, out: Path) -> tuple[str, float]:
+def grade_and_write(student_dir: Path, job: Job, out: Path, trusted_runner: Callable[[Submission], Any] | None = None) -> tuple[str, float]:
     """Grade one submission and write its results.json: the unit of work of a grading worker."""
-    result = grade_submission(student_dir, job)
+    result = grade_submission(student_dir, job, trusted_runner)
     report.write_results(out, result)
     return result.student, result.score
 
@@ -313,8 +357,10 @@ def refused_folders(submissions: Path) -> list[str]:
     return [p.name for p in _folders(submissions) if p.name.casefold() in RESERVED]
 
 
-def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) -> tuple[list[str], list[str], dict[str, str]]:
-    """Grade every student folder not already graded with the same fingerprint.
+def grade_all(
+    submissions: Path, out: Path, job: Job, jobs: int, progress=None, trusted_runner: Callable[[Submission], Any] | None = None,
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """Grade every student folder not already graded with the same fingerprint (`trusted_runner`: see grade_submission).
 
     Returns (graded now, skipped as unchanged, {student: internal error}). Each result is
     written as soon as it is ready, so an interrupted run loses nothing already graded; a
@@ -334,7 +380,7 @@ def grade_all(submissions: Path, out: Path, job: Job, jobs: int, progress=None) 
     graded, errors = [], {}
     drawn = draw_all(job) if todo else {}
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"), initializer=_install, initargs=(pickle.dumps(drawn),)) as pool:
-        futures = {pool.submit(grade_and_write, folder, job, out): folder.name for folder in todo}
+        futures = {pool.submit(grade_and_write, folder, job, out, trusted_runner): folder.name for folder in todo}
         for future in as_completed(futures):
             try:
                 graded.append(future.result()[0])

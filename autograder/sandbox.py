@@ -37,6 +37,23 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
+@dataclass
+class Traffic:
+    """Where one submission's time went on the grader's side of its socket: benchmarks/grading.py reads it."""
+
+    round_trips: int = 0
+    calls: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    exchange_seconds: float = 0.0  # wall time from sending a request to having read its whole reply
+    child_cpu_seconds: float = 0.0  # the child's CPU time in those exchanges, as the kernel accounted it
+    encode_seconds: float = 0.0  # the calls' arguments turned into frames
+    decode_seconds: float = 0.0  # the replies validated and their tensors rebuilt
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in vars(self).items()}
+
+
 @dataclass(frozen=True)
 class Limits:
     startup_seconds: float = 30.0
@@ -76,9 +93,76 @@ def _runtime_binds() -> list[str]:
             args += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             args += ["--ro-bind", str(top), str(top)]
-    for device in sorted(Path("/dev").glob("nvidia*")):  # GPUs, where present
-        args += ["--dev-bind", str(device), str(device)]
     return args
+
+
+# ---------------------------------------------------------------- GPUs (only where the grader itself has CUDA)
+
+DEV = Path("/dev")  # where the GPU device nodes are looked for (tests point it at a fake listing)
+PROC_MAPS = Path("/proc/self/maps")  # the grader's loaded libraries, where the driver's are found
+DRIVER_LIBRARIES = ("libcuda.so", "libnvidia-", "libnvcuvid.so", "libcudadebugger.so")  # the driver's, not the toolkit's
+
+
+def _cuda_available() -> bool:
+    """Whether the grader itself can use CUDA (torch.cuda.is_available()); loads the driver's libraries here if so."""
+    import torch
+
+    try:
+        return torch.cuda.is_available()
+    except Exception:  # a broken driver is no GPU
+        return False
+
+
+def _gpu_device_nodes() -> list[Path]:
+    """/dev/nvidia0, /dev/nvidiactl, /dev/nvidia-uvm, ... (and the /dev/nvidia-caps folder of MIG), where present."""
+    return sorted(DEV.glob("nvidia*"))
+
+
+def _driver_library_dirs() -> list[str]:
+    """The folders of the NVIDIA driver's libraries (libcuda.so.1, libnvidia-*.so) this process has loaded."""
+    try:
+        lines = PROC_MAPS.read_text().splitlines()
+    except OSError:
+        return []
+    found = set()
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/") and os.path.basename(fields[5]).startswith(DRIVER_LIBRARIES):
+            found.add(os.path.dirname(fields[5]))
+    return sorted(found)
+
+
+def _bound_read_only(path: str) -> bool:
+    """Whether `path` already appears inside the sandbox at its own place through _runtime_binds."""
+    tops = [top.rstrip("/") for top in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", sys.base_prefix)]
+    return any(path == top or path.startswith(top + "/") for top in tops if top)
+
+
+def _gpu_binds() -> tuple[list[str], list[str]]:
+    """bubblewrap arguments that show the grader's GPUs to the sandbox, and the driver's library folders.
+
+    Nothing unless the device nodes exist and the grader has CUDA (torch.cuda.is_available()).
+    Device nodes need --dev-bind (a read-only bind is also nodev: the driver could not open
+    them); each appears at /dev/<name>, after --dev. The driver's libraries, wherever the
+    grader loaded them from, are bound read-only at their own paths (a folder already under
+    /usr, /lib, ... is there already) and named in LD_LIBRARY_PATH (_gpu_environment), since
+    the sandbox's environment is not the grader's.
+    """
+    nodes = _gpu_device_nodes()
+    if not nodes or not _cuda_available():
+        return [], []
+    args = [arg for node in nodes for arg in ("--dev-bind", str(node), f"/dev/{node.name}")]
+    libraries = [d for d in _driver_library_dirs() if Path(d).is_dir()]
+    for folder in libraries:
+        if not _bound_read_only(folder):
+            args += ["--ro-bind", folder, folder]
+    return args, libraries
+
+
+def _gpu_environment() -> dict[str, str]:
+    """LD_LIBRARY_PATH for the driver's library folders, where the sandbox gets the GPUs; else nothing."""
+    _, libraries = _gpu_binds()
+    return {"LD_LIBRARY_PATH": ":".join(libraries)} if libraries else {}
 
 
 def check_available() -> None:
@@ -126,7 +210,7 @@ class Zygote:
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONHASHSEED": "0", "KIT_CONTROL": str(inside.fileno()), "KIT_SCRATCH": scratch,
-            **({"KIT_WIPE_SHM": "1"} if self.isolated else {}),
+            **({"KIT_WIPE_SHM": "1"} if self.isolated else {}), **_gpu_environment(),
         }
         self.stderr = tempfile.TemporaryFile()  # bubblewrap's and the interpreter's start-up errors
         self.process = subprocess.Popen(
@@ -148,7 +232,7 @@ class Zygote:
             raise SandboxCrashed("the sandbox did not start properly")
 
     def _bwrap_command(self) -> list[str]:
-        gpus = [arg for device in sorted(Path("/dev").glob("nvidia*")) for arg in ("--dev-bind", str(device), str(device))]
+        gpus, _ = _gpu_binds()  # nothing unless the grader has CUDA and the device nodes exist
         return [
             "bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--as-pid-1",  # the zygote is the namespace's init: a child can neither signal it nor outlive it
@@ -301,9 +385,12 @@ def cpu_time(clock: int | None) -> float | None:
 class Sandbox:
     """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
-    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None):
+    def __init__(
+        self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None, traffic: Traffic | None = None,
+    ):
         self.module_name, self.source = module_name, source
         self.limits, self.isolated = limits, isolated
+        self.traffic = traffic or Traffic()
         self.tripwires = tripwires or []  # kit.forbidden.tripwires_for: the kernels the child replaces once it has imported the module
         self.zygote: Zygote | None = None
         self.channel: int | None = None
@@ -353,27 +440,40 @@ class Sandbox:
             self.end()
             raise SandboxCrashed(f"the reply of {doing} is malformed") from None
 
-    def batch(self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True, meter: bool = False) -> list[Outcome]:
+    def batch(
+        self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True, meter: bool = False, inputs: bool = True,
+    ) -> list[Outcome]:
         header = {
-            "function": function, "device": device, "autograd": autograd, "record": record, "meter": meter,
+            "function": function, "device": device, "autograd": autograd, "record": record, "meter": meter, "inputs": inputs,
             "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls],
         }
-        parts = self._exchange([json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)], timeout, f"{function}()")
+        started = time.perf_counter()
+        request = [json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)]
+        sent = time.perf_counter()
+        parts = self._exchange(request, timeout, f"{function}()")
+        received = time.perf_counter()
+        traffic = self.traffic
+        traffic.round_trips += 1
+        traffic.calls += len(calls)
+        traffic.bytes_sent += sum(map(len, request))
+        traffic.bytes_received += sum(map(len, parts))
+        traffic.encode_seconds += sent - started
+        traffic.exchange_seconds += received - sent
         if len(parts) != 4 * len(calls):  # per call: status, output, inputs after the call, file read back
             raise wire.WireError("the sandboxed process sent a malformed reply")
         limits = wire.Limits(max_payload_bytes=self.limits.frame_mb << 20)
         outcomes = []
-        for meta, output, inputs, file in zip(parts[0::4], parts[1::4], parts[2::4], parts[3::4], strict=True):
+        for meta, output, after, file in zip(parts[0::4], parts[1::4], parts[2::4], parts[3::4], strict=True):
             status = _json([meta])
             error = status.get("error") if isinstance(status, dict) else 0
             if error is not None and not isinstance(error, str):
                 raise wire.WireError("malformed reply")
-            if error is None:
-                wire.decode(output, limits)  # sizes and structure validated before use
-                wire.decode(inputs, limits)
+            if error is None and inputs and not after:
+                raise wire.WireError("the sandboxed process left out the inputs after the call")
             record = status.get("record")  # judged in kit.forbidden, failed call or not: a malformed one fails
-            reply = Reply(output or None, inputs or None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None, record)
-            outcomes.append(outcome_from_reply(reply))
+            reply = Reply(output, after if inputs else None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None, record)
+            outcomes.append(outcome_from_reply(reply, limits))  # sizes and structure validated as they are decoded
+        traffic.decode_seconds += time.perf_counter() - received
         return outcomes
 
     def end(self) -> int | None:
@@ -420,12 +520,13 @@ class SandboxRunner:
         self.module_name, self.source = module_name, source
         self.limits, self.isolated, self.tripwires = limits, isolated, tripwires
         self.sandbox: Sandbox | None = None
+        self.traffic = Traffic()  # over every process of the submission
         self.deadline = float("inf")
         self.first_zygote: int | None = None  # the zygote's start count when this submission began
 
     def start(self) -> str | None:
         """Start the submission's process; return its load error, if any."""
-        self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated, tripwires=self.tripwires)
+        self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated, tripwires=self.tripwires, traffic=self.traffic)
         try:
             zygote = shared_zygote(self.limits, self.isolated)  # started again if the last one died
             self.first_zygote = zygote.starts if self.first_zygote is None else self.first_zygote
@@ -443,11 +544,13 @@ class SandboxRunner:
         """Give the next check `seconds` of wall-clock time in all."""
         self.deadline = time.monotonic() + seconds
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome:
-        return self.run_batch(function, [call], device, autograd=autograd, record=record, meter=meter)[0]
+    def run(
+        self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+    ) -> Outcome:
+        return self.run_batch(function, [call], device, autograd=autograd, record=record, meter=meter, inputs=inputs)[0]
 
     def run_batch(
-        self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True, meter: bool = False,
+        self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
     ) -> list[Outcome]:
         remaining = min(self.deadline - time.monotonic(), self.limits.call_seconds)
         if remaining <= 0:
@@ -459,11 +562,12 @@ class SandboxRunner:
         try:
             # timed here, in the grader, and by the kernel's accounting: the child cannot make itself look fast
             started, cpu = time.perf_counter(), cpu_time(self.sandbox.cpu_clock)
-            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record, meter)
+            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record, meter, inputs)
+            seconds, after = time.perf_counter() - started, cpu_time(self.sandbox.cpu_clock)
+            child_cpu = after - cpu if cpu is not None and after is not None else None
+            self.traffic.child_cpu_seconds += child_cpu or 0.0
             if len(outcomes) == 1:  # a batch's time is not any one call's
-                outcomes[0].seconds = time.perf_counter() - started
-                after = cpu_time(self.sandbox.cpu_clock)
-                outcomes[0].cpu_seconds = after - cpu if cpu is not None and after is not None else None
+                outcomes[0].seconds, outcomes[0].cpu_seconds = seconds, child_cpu
             return outcomes
         except (SandboxFailure, wire.WireError, ValueError) as failure:
             self.sandbox.end()  # the child goes (the zygote too, if it misbehaved); the next request forks a new one

@@ -1,14 +1,29 @@
-"""Grade one class with the kit's autograder and with nbgrader autograde, and compare.
+"""Grade one realistic class three ways in one run: the kit's sandboxed autograder, the same checks
+in-process (the floor), and nbgrader autograde; compare their throughput.
 
-    python benchmarks/grading.py                       # 24 submissions of assignment 02
-    python benchmarks/grading.py --n 48 --jobs 2 --self-check
-    python benchmarks/grading.py --self-check-only     # students' pytest per assignment
+    python benchmarks/grading.py                         # 200 submissions of assignment 02
+    python benchmarks/grading.py --n 1000 --jobs 2       # the README's figure
+    python benchmarks/grading.py --assignment 10 --n 200 --nbgrader-n 0
+    python benchmarks/grading.py --self-check-only       # students' pytest per assignment
 
-Both graders see the same students (a mix of the solution, the stub and the assignment's
-mutants) and run the same checks: the nbgrader notebooks' test cells call the kit's public
-checks and, in their hidden parts, the grader's own drawn examples. Both are timed in this
-one run, on this machine, so the ratio is what to quote. Peak memory is the largest resident
-set of any one process of each grader (its workers and sandboxes included).
+The class is what instructors grade: of every 20 students, 8 hand in correct code (the
+solution and the honest rewrites of tests/honest, cycled), 9 code with one bug (those of the
+assignment's mutants, tests/mutants, that lose at most two points, cycled: each mutant is
+graded once in-process first to find them), and 3 a stub, a file with a syntax error or an
+empty folder. Every file is unique (a first comment names its student), so nothing could be
+graded once for two students. The run prints how many kept full marks or lost at most two
+points, from the grades themselves.
+
+- kit: `python -m autograder grade --jobs N`, sandbox on, the repository's grader.toml.
+- floor: the same grader, the same checks and inputs, the same pool of N workers, but every
+  call made in the worker's own process (kit.harness.InProcessRunner, as the students'
+  pytest makes it), without sandbox, child process or socket. Trusted code only.
+- nbgrader: `nbgrader autograde` on the first `--nbgrader-n` students (it grades one at a
+  time and takes seconds each); its test cells call the kit's checks.
+
+Each is timed as a command from start to end (Python, torch and the workers' start-up
+included), on this machine, in this run: quote the ratios. Peak memory is the largest
+resident set of any one process of each grader (its workers and sandboxes included).
 """
 
 from __future__ import annotations
@@ -29,6 +44,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from honest import HONEST  # noqa: E402
 from mutants import MUTANTS  # noqa: E402
 
 from autograder.release import nbgrader_course  # noqa: E402
@@ -37,42 +53,133 @@ from kit.catalog import ASSIGNMENTS, SOLUTIONS, assignment_ids, load_assignment 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic` from PATH
 MEASURE = "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+CORRECT, ONE_BUG, BROKEN = 8, 9, 3  # of every 20 students
 
 
-def class_sources(assignment_id: str, n: int) -> dict[str, str]:
-    """n students cycling through the solution, the stub and the mutants."""
+def one_bug_mutants(assignment_id: str, work: Path) -> list:
+    """The assignment's mutants that lose at most two points, as the grader grades them in-process."""
+    from functools import partial
+
+    from autograder.grade import grade_submission
+
+    assignment = load_assignment(assignment_id)
+    maximum = sum(f.points for f in assignment.functions)
+    job, found = shipped_job(assignment_id, isolated=False), []
+    for mutant in [m for m in MUTANTS if m.assignment == assignment_id]:
+        folder = work / "calibration" / mutant.name
+        mutant.write(folder)
+        if grade_submission(folder, job, partial(trusted_runner, assignment.module)).score >= maximum - 2 - 1e-6:
+            found.append(mutant)
+    return found
+
+
+def realistic_class(assignment_id: str, n: int, mutants: list) -> dict[str, str | None]:
+    """n students -> their file's text (None: an empty folder), in the proportions above."""
     module = load_assignment(assignment_id).module
-    pool = [("solution", (SOLUTIONS / f"{module}.py").read_text()), ("stub", (ASSIGNMENTS / assignment_id / f"{module}.py").read_text())]
-    pool += [(f"mutant-{m.name}", m.source()) for m in MUTANTS if m.assignment == assignment_id]
-    return {f"s{i:03d}-{pool[i % len(pool)][0]}": pool[i % len(pool)][1] for i in range(n)}
+    solution = (SOLUTIONS / f"{module}.py").read_text()
+    correct = [("solution", solution)] + [(f"honest-{h.name}", h.source()) for h in HONEST if h.assignment == assignment_id]
+    one_bug = [(f"mutant-{m.name}", m.source()) for m in mutants] or correct  # no such mutant: correct code instead
+    broken = [("stub", (ASSIGNMENTS / assignment_id / f"{module}.py").read_text()), ("syntax-error", solution.replace("def ", "def (", 1)), ("empty", None)]
+    students: dict[str, str | None] = {}
+    counts = {"correct": 0, "one_bug": 0, "broken": 0}
+    for i in range(n):
+        slot = i % (CORRECT + ONE_BUG + BROKEN)
+        kind = "correct" if slot < CORRECT else "one_bug" if slot < CORRECT + ONE_BUG else "broken"
+        pool = {"correct": correct, "one_bug": one_bug, "broken": broken}[kind]
+        name, source = pool[counts[kind] % len(pool)]
+        counts[kind] += 1
+        student = f"s{i:04d}-{name}"
+        students[student] = None if source is None else f"# {student}\n{source}"
+    return students
 
 
-def measured(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (MiB) of the largest process, exit code."""
+def write_class(students: dict[str, str | None], module: str, folder: Path) -> None:
+    for student, source in students.items():
+        (folder / student).mkdir(parents=True)
+        if source is not None:
+            (folder / student / f"{module}.py").write_text(source)
+
+
+def measured(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of the largest process of `command`, which must succeed."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     peak_kib, code = done.stdout.split()[-2:]
     if int(code) != 0:
-        sys.exit(f"benchmark: {' '.join(command[:4])}... failed:\n{done.stderr[-2000:]}")
-    return wall, int(peak_kib) // 1024, int(code)
+        sys.exit(f"benchmark: {' '.join(command[:6])}... failed:\n{done.stderr[-2000:]}")
+    return wall, int(peak_kib) // 1024
 
 
-def kit(assignment_id: str, students: dict[str, str], work: Path, jobs: int) -> dict:
-    module = load_assignment(assignment_id).module
-    for student, source in students.items():
-        (work / "kit" / student).mkdir(parents=True)
-        (work / "kit" / student / f"{module}.py").write_text(source)
-    command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(work / "kit"), "--out", str(work / "kit-out"), "--jobs", str(jobs)]
-    wall, peak, _ = measured(command, ROOT)
-    results = [json.loads((work / "kit-out" / s / "results.json").read_text()) for s in students]
-    return {
-        "wall": wall,
-        "peak": peak,
-        "per_submission": statistics.median(r["execution_time"] for r in results),
-        "startup": statistics.median(r["extra_data"]["startup_seconds"] for r in results),
-        "scores": {s: r["score"] for s, r in zip(students, results, strict=True)},
-    }
+# ---------------------------------------------------------------- the in-process floor
+
+
+def shipped_job(assignment_id: str, isolated: bool):
+    """The Job `python -m autograder grade` makes with the repository's grader.toml."""
+    from autograder import config as grader_config
+    from autograder.grade import Job, configured, fingerprint
+
+    known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
+    config = grader_config.load(ROOT / "grader.toml", known)
+    assignment = configured(load_assignment(assignment_id), config)
+    return Job(assignment_id, config, isolated=isolated, fingerprint=fingerprint(assignment, (ROOT / "grader.toml").read_text(), isolated))
+
+
+def trusted_runner(module_name: str, submission):
+    """The floor's runner: the submission imported and called in the grading worker itself, as the
+    sandboxed child imports it (its text compiled, its lines in linecache for the stub's `raise`)."""
+    import linecache
+    import types
+
+    from kit.execute import describe_error
+    from kit.harness import Abort, InProcessRunner
+
+    class InThisProcess(InProcessRunner):
+        def budget(self, seconds: float) -> None:
+            pass  # nothing to stop: the code is trusted
+
+        def close(self) -> None:
+            pass
+
+    class DidNotLoad(InThisProcess):
+        def run_batch(self, *args, **options):
+            raise Abort(self.module)  # every check fails with the load error, as in the sandbox
+
+    path = f"/floor/{submission.student}/{module_name}.py"
+    linecache.cache[path] = (len(submission.source), None, submission.source.splitlines(keepends=True), path)
+    module = types.ModuleType(module_name)
+    module.__file__ = path
+    try:
+        exec(compile(submission.source, path, "exec", dont_inherit=True), module.__dict__)
+    except Exception as error:
+        return DidNotLoad(f"{module_name}.py failed to import: {describe_error(error, path)}")
+    return InThisProcess(module)
+
+
+def grade_in_process(assignment_id: str, submissions: Path, out: Path, jobs: int) -> None:
+    """What `python -m autograder grade` does, with `trusted_runner` for the sandbox (`--floor`)."""
+    from functools import partial
+
+    from autograder.grade import grade_all
+
+    job = shipped_job(assignment_id, isolated=False)
+    runner = partial(trusted_runner, load_assignment(assignment_id).module)
+    _, _, errors = grade_all(submissions, out, job, jobs, trusted_runner=runner)
+    if errors:
+        sys.exit(f"benchmark: the in-process floor failed on {errors}")
+
+
+# ---------------------------------------------------------------- the three graders
+
+
+def kit(assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False) -> dict:
+    if floor:
+        command = [sys.executable, __file__, "--floor", "--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
+    else:
+        command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
+    wall, peak = measured(command, ROOT)
+    results = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/results.json"))}
+    return {"wall": wall, "peak": peak, "results": results}
 
 
 def submitted_notebook(released: nbformat.NotebookNode, source: str, functions: list[str]) -> nbformat.NotebookNode:
@@ -85,7 +192,8 @@ def submitted_notebook(released: nbformat.NotebookNode, source: str, functions: 
     return book
 
 
-def nbgrader(assignment_id: str, students: dict[str, str], work: Path) -> dict:
+def nbgrader(assignment_id: str, students: dict[str, str | None], work: Path) -> dict:
+    """Students with a parsable file only: a notebook cannot hold a syntax error in a function's cell the same way."""
     assignment = load_assignment(assignment_id)
     course = nbgrader_course.build(work / "course", [assignment_id]).root
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", assignment.module, "--force"], cwd=course, env=ENV, check=True, capture_output=True)
@@ -95,8 +203,93 @@ def nbgrader(assignment_id: str, students: dict[str, str], work: Path) -> dict:
         folder = course / "submitted" / student / assignment.module
         folder.mkdir(parents=True)
         nbformat.write(submitted_notebook(released, source, functions), str(folder / f"{assignment.module}.ipynb"))
-    wall, peak, _ = measured([str(BIN / "nbgrader"), "autograde", assignment.module, "--force"], course, ENV)
-    return {"wall": wall, "peak": peak, "per_submission": wall / len(students)}
+    wall, peak = measured([str(BIN / "nbgrader"), "autograde", assignment.module, "--force"], course, ENV)
+    return {"wall": wall, "peak": peak, "n": len(students)}
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def composition(results: dict[str, dict], maximum: float) -> tuple[int, int, int]:
+    """(full marks, lost at most two points, the rest) of the class, from its grades."""
+    full = sum(r["score"] >= maximum - 1e-6 for r in results.values())
+    near = sum(maximum - 2 - 1e-6 <= r["score"] < maximum - 1e-6 for r in results.values())
+    return full, near, len(results) - full - near
+
+
+def breakdown(results: dict[str, dict]) -> list[str]:
+    """Where a sandboxed submission's time goes: class totals and the median submission."""
+    times = [r["extra_data"]["time"] for r in results.values() if "time" in r["extra_data"]]
+    starts = [r["extra_data"]["startup_seconds"] for r in results.values() if "startup_seconds" in r["extra_data"]]
+    total = {key: sum(t.get(key, 0) for t in times) for key in times[0]} if times else {}
+    if not total:
+        return ["  (no submission reached its checks)"]
+    judging = total["checks_seconds"] - total["exchange_seconds"] - total["encode_seconds"] - total["decode_seconds"]
+    median = {key: statistics.median(t.get(key, 0) for t in times) for key in total}
+    rows = [
+        ("sandbox start to first check", sum(starts), statistics.median(starts) if starts else 0.0),
+        ("arguments to frames (grader)", total["encode_seconds"], median["encode_seconds"]),
+        ("round trips, send to reply read", total["exchange_seconds"], median["exchange_seconds"]),
+        ("  of which the child's CPU time", total["child_cpu_seconds"], median["child_cpu_seconds"]),
+        ("replies checked, tensors rebuilt", total["decode_seconds"], median["decode_seconds"]),
+        ("judging (references, comparisons)", judging, median["checks_seconds"] - median["exchange_seconds"] - median["encode_seconds"] - median["decode_seconds"]),
+    ]
+    lines = [f"  {'':<36}{'class total s':>15}{'median ms':>11}"]
+    lines += [f"  {label:<36}{seconds:>15.1f}{per * 1000:>11.1f}" for label, seconds, per in rows]
+    lines.append(
+        f"  per submission (median): {median['round_trips']:.0f} round trips, {median['calls']:.0f} calls, "
+        f"{median['bytes_sent'] / 1024:.0f} KiB sent, {median['bytes_received'] / 1024:.0f} KiB received"
+    )
+    return lines
+
+
+def print_report(args: argparse.Namespace, students: dict, ours: dict, floor: dict, theirs: dict | None, draws: float, writes: float, load: tuple) -> None:
+    maximum = sum(f.points for f in load_assignment(args.assignment).functions)
+    full, near, rest = composition(ours["results"], maximum)
+    n = len(students)
+    print(f"assignment {args.assignment}, {n} submissions, {os.cpu_count()} cores, load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"class: {full} full marks ({full / n:.0%}), {near} lost at most 2 points ({near / n:.0%}), {rest} other ({rest / n:.0%}): "
+          f"{(full + near) / n:.0%} correct or one bug")
+    rate = {"kit": n / ours["wall"] * 60, "floor": n / floor["wall"] * 60}
+    print(f"{'grader':<34}{'wall s':>9}{'s/submission':>14}{'submissions/min':>17}{'peak RSS MiB':>14}")
+    print(f"{f'kit autograder, sandbox (--jobs {args.jobs})':<34}{ours['wall']:>9.1f}{ours['wall'] / n:>14.3f}{rate['kit']:>17.1f}{ours['peak']:>14}")
+    print(f"{f'same checks in-process (--jobs {args.jobs})':<34}{floor['wall']:>9.1f}{floor['wall'] / n:>14.3f}{rate['floor']:>17.1f}{floor['peak']:>14}")
+    if theirs is not None:
+        rate["nbgrader"] = theirs["n"] / theirs["wall"] * 60
+        label = f"nbgrader autograde ({theirs['n']} of them)"
+        print(f"{label:<34}{theirs['wall']:>9.1f}{theirs['wall'] / theirs['n']:>14.3f}{rate['nbgrader']:>17.1f}{theirs['peak']:>14}")
+    print(f"sandboxed / in-process throughput: {rate['kit'] / rate['floor']:.2f}")
+    if theirs is not None:
+        print(f"kit / nbgrader throughput: {rate['kit'] / rate['nbgrader']:.1f}x")
+    same = sum(ours["results"][s]["score"] == floor["results"][s]["score"] for s in ours["results"])
+    print(f"the same score sandboxed and in-process: {same} of {len(ours['results'])} submissions")
+    print(f"drawing every example set once for the run: {draws:.2f} s; writing one results.json: {writes * 1000:.2f} ms")
+    print("where the sandboxed submissions' time went (the grader's side; the child's CPU time as the kernel counts it):")
+    print("\n".join(breakdown(ours["results"])))
+
+
+def draw_seconds(assignment_id: str) -> float:
+    from autograder.grade import draw_all
+
+    job = shipped_job(assignment_id, isolated=True)
+    started = time.perf_counter()
+    draw_all(job)
+    return time.perf_counter() - started
+
+
+def write_seconds(results: dict[str, dict], folder: Path) -> float:
+    """Median time to write one results.json as the grader does (atomically, flushed to disk)."""
+    from autograder.report import write_atomically
+
+    timings = []
+    for student, result in list(results.items())[:50]:
+        started = time.perf_counter()
+        write_atomically(folder / student / "results.json", json.dumps(result, indent=2))
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) if timings else 0.0
+
+
+# ---------------------------------------------------------------- the students' self-check
 
 
 def timed(command: list[str], runs: int) -> float:
@@ -124,29 +317,37 @@ def print_self_check() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="02")
-    parser.add_argument("--n", type=int, default=24, help="submissions")
-    parser.add_argument("--jobs", type=int, default=2, help="the kit's parallel workers (nbgrader autograde is sequential)")
+    parser.add_argument("--n", type=int, default=200, help="submissions")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel workers of the kit and of the floor (nbgrader autograde is sequential)")
+    parser.add_argument("--nbgrader-n", type=int, default=24, help="students nbgrader grades (the first ones; 0: skip it)")
     parser.add_argument("--self-check", action="store_true", help="also time every assignment's public tests on the solution")
     parser.add_argument("--self-check-only", action="store_true", help="time only the public tests (no class, no nbgrader)")
+    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)  # internal: the floor's command
+    parser.add_argument("--submissions", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor:
+        grade_in_process(args.assignment, args.submissions, args.out, args.jobs)
+        return
     if args.self_check_only:
         print_self_check()
         return
-    if shutil.which("nbgrader", path=ENV["PATH"]) is None:
-        sys.exit("benchmark: nbgrader is not installed (pip install -e '.[dev]')")
-    students = class_sources(args.assignment, args.n)
+    if args.nbgrader_n and shutil.which("nbgrader", path=ENV["PATH"]) is None:
+        sys.exit("benchmark: nbgrader is not installed (pip install -e '.[dev]'), or pass --nbgrader-n 0")
+    module = load_assignment(args.assignment).module
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as folder:
         work = Path(folder)
-        ours = kit(args.assignment, students, work, args.jobs)
-        theirs = nbgrader(args.assignment, students, work)
-    rate = {name: args.n / r["wall"] * 60 for name, r in (("kit", ours), ("nbgrader", theirs))}
-    print(f"assignment {args.assignment}, {args.n} submissions (solution, stub and {len(students) - 2 if args.n > 2 else 0} mutant copies), {os.cpu_count()} cores")
-    print(f"{'grader':<28}{'wall s':>9}{'s/submission':>15}{'submissions/min':>18}{'peak RSS MiB':>15}")
-    print(f"{f'kit autograder (--jobs {args.jobs})':<28}{ours['wall']:>9.1f}{ours['per_submission']:>15.2f}{rate['kit']:>18.1f}{ours['peak']:>15}")
-    print(f"{'nbgrader autograde':<28}{theirs['wall']:>9.1f}{theirs['per_submission']:>15.2f}{rate['nbgrader']:>18.1f}{theirs['peak']:>15}")
-    print(f"ratio kit/nbgrader (submissions per minute): {rate['kit'] / rate['nbgrader']:.1f}x")
-    print(f"kit fixed cost per submission (sandbox start to first test, median): {ours['startup'] * 1000:.0f} ms")
-    print("kit s/submission is the median grading time of one submission in a warm worker; nbgrader's is wall / n.")
+        mutants = one_bug_mutants(args.assignment, work)
+        print(f"one bug: {len(mutants)} of the assignment's {sum(m.assignment == args.assignment for m in MUTANTS)} mutants lose at most 2 points")
+        students = realistic_class(args.assignment, args.n, mutants)
+        load = os.getloadavg()
+        write_class(students, module, work / "class")
+        ours = kit(args.assignment, work / "class", work / "kit-out", args.jobs)
+        floor = kit(args.assignment, work / "class", work / "floor-out", args.jobs, floor=True)
+        parsable = {s: text for s, text in students.items() if text is not None and "def (" not in text}
+        theirs = nbgrader(args.assignment, dict(list(parsable.items())[: args.nbgrader_n]), work) if args.nbgrader_n else None
+        draws, writes = draw_seconds(args.assignment), write_seconds(ours["results"], work / "rewritten")
+    print_report(args, students, ours, floor, theirs, draws, writes, load)
     if args.self_check:
         print_self_check()
 

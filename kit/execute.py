@@ -51,6 +51,49 @@ def seed_generators(seed: int) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+# CUDA's faster-than-IEEE modes, with no counterpart on the CPU, switched off for every graded call on every path (the
+# students' pytest and notebook, InProcessRunner in benchmarks/device_check.py, the sandboxed child), so that the check
+# "gives the CPU result on CUDA" compares one arithmetic on two devices under the same tolerance:
+# - TF32 in float32 matrix products (cuBLAS) and convolutions (cuDNN): a 10-bit mantissa, errors of about 1e-3 relative,
+#   a hundred times float32's tolerance (rtol 1e-5). PyTorch's defaults: off for matmul, ON for cuDNN.
+# - cuBLAS's reduced-precision reductions in float16/bfloat16 products (on by default): partial sums rounded to the
+#   half type, where the CPU accumulates in float32.
+# Set around each call and restored after it, so that importing the kit changes nothing in a student's own session;
+# only where CUDA is in use (a call on CUDA, or a process that has started CUDA): 7 us a call, for nothing on the CPU.
+CUDA_MATH_SWITCHES = (
+    ("matmul", "allow_tf32"),
+    ("cudnn", "allow_tf32"),
+    ("matmul", "allow_fp16_reduced_precision_reduction"),
+    ("matmul", "allow_bf16_reduced_precision_reduction"),
+)
+
+
+def _switch_owner(where: str):
+    return torch.backends.cuda.matmul if where == "matmul" else torch.backends.cudnn
+
+
+@contextlib.contextmanager
+def cuda_math_as_on_the_cpu():
+    """Every CUDA_MATH_SWITCHES flag False inside the block, back to what it was after it.
+
+    A flag that cannot be read (PyTorch refuses to read allow_tf32 once the code mixed it with
+    the newer fp32_precision API) is set all the same and left False afterwards.
+    """
+    saved = []
+    for where, name in CUDA_MATH_SWITCHES:
+        owner = _switch_owner(where)
+        try:
+            saved.append((owner, name, getattr(owner, name)))
+        except RuntimeError:
+            pass
+        setattr(owner, name, False)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(saved):
+            setattr(owner, name, value)
+
+
 class Reply(NamedTuple):
     """What one call left behind, as the frames that cross from the sandbox to the grader."""
 
@@ -80,7 +123,7 @@ def read_back(path: str, limit: int) -> bytes | None:
 
 def execute(
     module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True,
-    tripwires: Tripwires | None = None, limits: wire.Limits = wire.Limits(),
+    tripwires: Tripwires | None = None, limits: wire.Limits = wire.Limits(), inputs: bool = True,
 ) -> Reply:
     """Call `module.function` on `call` moved to `device`.
 
@@ -88,6 +131,7 @@ def execute(
     graph can be built or re-enabled: `.backward()` and `torch.autograd.grad` then fail.
     With `record`, the reply carries what the call ran (kit.dispatch), failed or not: through
     `tripwires` where the caller installed them (the sandboxed child), else an OpRecorder.
+    With `inputs`, it carries the arguments as the call left them, to catch in-place changes.
 
     Shared by the in-process runner and the sandboxed child, so both judge exactly the same
     bytes.
@@ -99,7 +143,11 @@ def execute(
     seed_generators(call.seed)
     watch = (tripwires.watch(autograd) if tripwires is not None else OpRecorder(watch_inference_mode=not autograd)) if record else None
     try:
-        with torch.inference_mode() if not autograd else contextlib.nullcontext(), watch if watch is not None else contextlib.nullcontext():
+        with (
+            torch.inference_mode() if not autograd else contextlib.nullcontext(),
+            cuda_math_as_on_the_cpu() if device == "cuda" or torch.cuda.is_initialized() else contextlib.nullcontext(),
+            watch if watch is not None else contextlib.nullcontext(),
+        ):
             try:
                 output = local(fn)
             finally:
@@ -113,7 +161,8 @@ def execute(
         return Reply(error=describe_error(error, getattr(module, "__file__", None)), record=_taken(watch))
     try:
         file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
-        return Reply(wire.encode(output, limits), wire.encode((local.args, local.kwargs), limits), file=file, record=_taken(watch))
+        after = wire.encode((local.args, local.kwargs), limits) if inputs else None
+        return Reply(wire.encode(output, limits), after, file=file, record=_taken(watch))
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")
     except Exception as error:  # e.g. a tensor whose storage cannot be read

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from kit import wire
-from kit.calls import Call
+from kit.calls import Call, tree_map
 from kit.execute import Reply, describe_error, execute
 from kit.forbidden import records, violation
 from kit.spec import Check, Function
@@ -83,29 +83,42 @@ def call_options(function: Function, check: Check) -> dict:
 
 
 class Runner(Protocol):
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome: ...
+    """Runs one call (`inputs`: send back the arguments as the call left them, for `Outcome.inputs_after`)."""
+
+    def run(
+        self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+    ) -> Outcome: ...
 
 
-def outcome_from_reply(reply: Reply) -> Outcome:
+def outcome_from_reply(reply: Reply, limits: wire.Limits = wire.Limits()) -> Outcome:
+    """The reply's frames decoded (and so validated) once; `inputs_after` is None where the inputs were not sent."""
     if reply.error is not None:
         return Outcome(error=reply.error, not_implemented=reply.not_implemented, record=reply.record)
-    value, devices = wire.decode(reply.output)
-    args_kwargs, _ = wire.decode(reply.inputs)
-    if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
-        raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
-    args, kwargs = args_kwargs
-    return Outcome(output=value, inputs_after=Call(tuple(args), dict(kwargs)), devices=devices, file=reply.file, record=reply.record)
+    value, devices = wire.decode(reply.output, limits)
+    after = None
+    if reply.inputs is not None:
+        args_kwargs, _ = wire.decode(reply.inputs, limits)
+        if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
+            raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
+        after = Call(tuple(args_kwargs[0]), dict(args_kwargs[1]))
+    return Outcome(output=value, inputs_after=after, devices=devices, file=reply.file, record=reply.record)
 
 
 @dataclass
 class InProcessRunner:
     module: ModuleType
 
-    def run(self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False) -> Outcome:
+    def run(
+        self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+    ) -> Outcome:
         started, cpu = time.perf_counter(), time.process_time()
-        outcome = outcome_from_reply(execute(self.module, function, call, device, autograd=autograd, record=record or meter))
+        reply = execute(self.module, function, call, device, autograd=autograd, record=record or meter, inputs=inputs)
+        outcome = outcome_from_reply(reply)
         outcome.seconds, outcome.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         return outcome
+
+    def run_batch(self, function: str, calls: list[Call], device: str, **options: Any) -> list[Outcome]:
+        return [self.run(function, call, device, **options) for call in calls]
 
 
 DIRECT = Check("a call outside any check", lambda t: None)  # a Trial made by hand: its calls are judged like a correctness check's
@@ -136,8 +149,8 @@ class Trial:
         device = device or self.device
         if call is None and device == self.device and self.primary is not None:
             outcome, self.primary = self.primary, None  # the batched first call stands for one call, once
-        else:
-            outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function, self.check))
+        else:  # only the trial's own call is ever checked for changes to its arguments
+            outcome = self.runner.run(self.function.name, call or self.call, device, **call_options(self.function, self.check), inputs=call is None)
         call = call or self.call
         if outcome.not_implemented:
             raise NotStarted(outcome.error)
@@ -223,8 +236,13 @@ class Trial:
         in a mask says "forbidden", not "large"), and so are the check's `extra` data, which
         the function never sees.
         """
+        if self.memo is not None and "input_scale" in self.memo:  # the same for every submission
+            return self.memo["input_scale"]
         floating = [t for t in self.call.tensors() if t.dtype.is_floating_point and t.device.type != "meta"]
-        return max((eps_of_largest(t.detach()) for t in floating), default=0.0)
+        scale = max((eps_of_largest(t.detach()) for t in floating), default=0.0)
+        if self.memo is not None:
+            self.memo["input_scale"] = scale
+        return scale
 
 
 def _any_non_finite(value: Any) -> bool:
@@ -395,12 +413,20 @@ def draw_examples(check: Check, function: Function, dtype: torch.dtype, count: i
     return drawn[:count]
 
 
-def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict]) -> None:
-    """Run `check` on fixed examples (all first calls in one batch); raise `CheckFailed` on the first failure."""
-    batch = getattr(runner, "run_batch", None)
+def run_examples(
+    check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict],
+    shared: dict | None = None, count: int | None = None,
+) -> None:
+    """Run `check` on the first `count` (default: all) of fixed examples (their first calls in one batch);
+    raise `CheckFailed` on the first failure.
+
+    `shared`: first calls already run, kept for the next check that runs the same examples
+    the same way (one per runner process: a fresh process starts with an empty one).
+    """
+    count = len(examples) if count is None else min(count, len(examples))
     try:
-        primaries = batch(function.name, examples, check.device, **call_options(function, check)) if batch else [None] * len(examples)
-        for call, primary, memo in zip(examples, primaries, memos, strict=True):
+        primaries = first_calls(check, function, runner, examples[:count], shared, examples)
+        for call, primary, memo in zip(examples[:count], primaries, memos[:count], strict=True):
             try:
                 Trial(function, call, dtype, runner, check.device, primary, memo).judge(check)
             except Exception as error:
@@ -409,3 +435,36 @@ def run_examples(check: Check, function: Function, runner: Runner, dtype: torch.
                 raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
     except Abort as stop:
         raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
+
+
+def first_calls(
+    check: Check, function: Function, runner: Runner, examples: list[Call], shared: dict | None, whole: list[Call] | None = None,
+) -> list[Outcome | None]:
+    """The first call of every example, in one batch where the runner batches.
+
+    Checks that read the same example set (`whole`, of which `examples` is the start: the
+    function's own inputs) ask for the same calls: with `shared`, each call runs once, and each
+    check gets its own copy of the outcomes.
+    """
+    batch = getattr(runner, "run_batch", None)
+    if batch is None:
+        return [None] * len(examples)
+    options = call_options(function, check)
+    if shared is None:
+        return batch(function.name, examples, check.device, **options)
+    whole = whole if whole is not None else examples
+    options.pop("record", None)  # recorded for every check: one that does not judge the record ignores it
+    key = (function.name, id(whole), check.device, tuple(sorted(options.items())))
+    if key not in shared or shared[key][0] is not whole:  # the list is kept in the value, so its id is not reused
+        shared[key] = (whole, [])
+    done = shared[key][1]
+    if len(done) < len(examples):  # only the calls no check on this set has asked for yet
+        done += batch(function.name, examples[len(done) :], check.device, **options)
+    return [_copied(outcome) for outcome in done[: len(examples)]]
+
+
+def _copied(outcome: Outcome) -> Outcome:
+    """A copy whose tensors are its own: a check may change what it was handed."""
+    clone = lambda t: t.clone()  # noqa: E731
+    after = outcome.inputs_after.map(clone) if outcome.inputs_after is not None else None
+    return replace(outcome, output=tree_map(clone, outcome.output), inputs_after=after)
