@@ -1,7 +1,8 @@
 """Every assignment's graded checks: the solution passes all, the stub fails all, mutants lose.
 
-The checks run in-process here (the sandbox is tested in test_autograder.py); what they
-judge is the same bytes either way, because both go through kit.wire.
+The solution and the stub run in-process here, through the draws of the students' pytest;
+mutants are read from the session's class, graded once by the autograder (tests/classes.py).
+What the checks judge is the same bytes either way, because both go through kit.wire.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import torch
 from degenerate import Control
-from mutants import MUTANTS
+from mutants import CUDA_ONLY, MUTANTS
 
 from autograder.suite import load
 from kit import scoring
@@ -67,16 +68,41 @@ def test_stub_fails_every_check(assignment_id):
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
-def test_mutant_loses_points_in_its_function(mutant, tmp_path):
+def test_mutant_loses_points_in_its_function(mutant, graded_classes):
+    """As the autograder grades it (the session's class, tests/classes.py)."""
+    maximum = {f.name: f.points for f in load_assignment(mutant.assignment).functions}
+    assert mutant.function in maximum, f"{mutant.function}() is not a graded function of assignment {mutant.assignment}"
+    scores = graded_classes.scores(mutant.assignment, f"mutant-{mutant.name}")
+    assert scores[mutant.function] < maximum[mutant.function], f"no check of {mutant.function}() catches {mutant.name}"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="a device-bound mutant only CUDA can catch (caught_by='cuda'): benchmarks/device_check.py asserts it caught on a GPU",
+)
+@pytest.mark.parametrize("mutant", CUDA_ONLY, ids=lambda m: m.id)
+def test_cuda_only_mutant_loses_points_on_cuda(mutant, tmp_path):
     assignment, graded = load(mutant.assignment)
     module = load_module(mutant.write(tmp_path), f"mutant_{mutant.id}")
     target = [g for g in graded if g.function.name == mutant.function]
-    assert target, f"{mutant.function}() is not a graded function of assignment {mutant.assignment}"
-    assert failures(module, target, first=True), f"no check of {mutant.function}() catches {mutant.name}"
+    assert target and failures(module, target, first=True), f"no check of {mutant.function}() catches {mutant.name}"
+
+
+@pytest.mark.parametrize("mutant", CUDA_ONLY, ids=lambda m: m.id)
+def test_cuda_only_mutant_passes_every_check_without_cuda(mutant, tmp_path):
+    """What its record claims: nothing that runs without CUDA catches it (the meta check included). Once something
+    does, it belongs in MUTANTS with caught_by="meta"."""
+    if torch.cuda.is_available():
+        pytest.skip("with CUDA it must be caught: test_cuda_only_mutant_loses_points_on_cuda")
+    assignment, graded = load(mutant.assignment)
+    module = load_module(mutant.write(tmp_path), f"mutant_{mutant.id}")
+    target = [g for g in graded if g.function.name == mutant.function]
+    assert target and failures(module, target, first=True) == []
 
 
 def test_mutant_ids_are_unique():
-    ids = [m.id for m in MUTANTS]
+    ids = [m.id for m in MUTANTS + CUDA_ONLY]
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
 
 

@@ -12,25 +12,17 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
-import degenerate
 import jsonschema
 import pytest
-import torch
-from honest import HONEST
+from classes import class_folder
 from mutants import MUTANTS
 
 from autograder.__main__ import main as autograder_cli
-from autograder.config import Config
-from autograder.config import load as load_config
-from autograder.grade import Job, grade_and_write
 from autograder.sandbox import check_available
-from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment
+from kit.catalog import ROOT, SOLUTIONS, assignment_ids, load_assignment
 
-COSTLIEST = ("10", "09", "01", "06", "03")  # the classes that take longest to grade (measured), costliest first
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 CONFIG = ROOT / "grader.toml"
 MUTANTS_02 = [m for m in MUTANTS if m.assignment == "02"]
@@ -43,34 +35,6 @@ def grade(submissions: Path, out: Path, *extra: str, assignment: str = "02", env
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def class_folder(root: Path, assignment_id: str, mutants: int | None = None, *, controls: bool = False) -> dict[str, str]:
-    """The solution, the stub and the assignment's mutants as students; returns student -> mutated function.
-
-    With `controls`, also every negative control (tests/degenerate: student "control-<kind>",
-    function "*", must score 0 everywhere) and every honest rewrite (tests/honest: student
-    "honest-<name>", function "=", must keep full marks).
-    """
-    assignment = load_assignment(assignment_id)
-    module = assignment.module
-    students = {"solution": "", "stub": ""}
-    (root / "solution").mkdir(parents=True)
-    shutil.copy(SOLUTIONS / f"{module}.py", root / "solution" / f"{module}.py")
-    (root / "stub").mkdir()
-    shutil.copy(ASSIGNMENTS / assignment_id / f"{module}.py", root / "stub" / f"{module}.py")
-    for mutant in [m for m in MUTANTS if m.assignment == assignment_id][:mutants]:
-        mutant.write(root / f"mutant-{mutant.name}")
-        students[f"mutant-{mutant.name}"] = mutant.function
-    if controls:
-        for control in degenerate.controls(assignment):
-            (root / f"control-{control.kind}").mkdir()
-            (root / f"control-{control.kind}" / f"{module}.py").write_text(control.source())
-            students[f"control-{control.kind}"] = "*"
-        for rewrite in [h for h in HONEST if h.assignment == assignment_id]:
-            rewrite.write(root / f"honest-{rewrite.name}")
-            students[f"honest-{rewrite.name}"] = "="
-    return students
-
-
 def fast_config(folder: Path) -> str:
     """A grader.toml with few examples, for tests of the grader's mechanics rather than its checks."""
     path = folder / "fast-grader.toml"
@@ -78,98 +42,30 @@ def fast_config(folder: Path) -> str:
     return str(path)
 
 
-def shipped_config() -> Config:
-    known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
-    return load_config(CONFIG, known)
-
-
 def read_csv(path: Path) -> list[list[str]]:
     return [line.split(",") for line in path.read_text().splitlines()]
 
 
-def grading_worker() -> None:
-    """Initializer of the fixture's grading workers: as `grade_all`'s, one torch thread per worker
-    (two workers on two cores)."""
-    torch.set_num_threads(1)
-
-
-def grade_class(folder: Path, job: Job) -> None:
-    """A grading worker's task: every student of one assignment, so that each example set is
-    drawn, and its reference outputs computed, in one worker only."""
-    for student in sorted((folder / "submissions").iterdir()):
-        grade_and_write(student, job, folder / "out")
-
-
-@pytest.fixture(scope="module")
-def graded_classes(tmp_path_factory) -> tuple[Path, dict[str, dict[str, str]]]:
-    """Every assignment's solution, stub and mutants graded as students by one pool of two workers.
-
-    One pool for all assignments keeps each worker's torch import and sandbox zygote for
-    the whole run, as a grading session of several assignments would. A worker grades a
-    whole class at a time, the costliest classes first, so that neither worker is left
-    alone with a long tail. No search for a smaller failing input (`Job.shrink`): it only
-    rewrites the feedback of a check that has already failed, so nothing asserted here
-    depends on it, and it would double the fixture's time. The CLI tests grade with it.
-    """
-    root = tmp_path_factory.mktemp("classes")
-    config = shipped_config()
-    classes = {a: class_folder(root / a / "submissions", a, controls=True) for a in assignment_ids()}
-    order = sorted(classes, key=lambda a: COSTLIEST.index(a) if a in COSTLIEST else len(COSTLIEST))
-    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"), initializer=grading_worker) as pool:
-        for future in [pool.submit(grade_class, root / a, Job(a, config, fingerprint="test", shrink=False)) for a in order]:
-            future.result()
-    return root, classes
-
-
-@needs_sandbox
 @pytest.mark.parametrize("assignment_id", assignment_ids())
-def test_solution_full_stub_zero_each_mutant_loses_in_its_function(assignment_id, graded_classes):
-    root, classes = graded_classes
+def test_every_result_follows_the_schema_the_solution_full_the_stub_zero(assignment_id, graded_classes):
+    """Of the class graded once for the session (tests/classes.py); what each mutant, control and
+    honest rewrite scores is asserted beside its record (test_assignments, test_scoring, test_honest)."""
     maximum = {f.name: f.points for f in load_assignment(assignment_id).functions}
-    for student, function in classes[assignment_id].items():
-        results = json.loads((root / assignment_id / "out" / student / "results.json").read_text())
-        jsonschema.validate(results, SCHEMA)
-        scores = results["extra_data"]["function_scores"]
-        if student == "solution" or function == "=":  # an honest rewrite keeps full marks too
-            assert scores == pytest.approx(maximum), (student, results["output"])
-        elif student == "stub":
-            assert results["score"] == 0
-        elif function == "*":  # code that does nothing: 0 in every function, by the scoring rule alone
-            assert scores == dict.fromkeys(maximum, 0.0) and results["score"] == 0, (student, results["output"])
-            assert "which this assignment asks you" not in results["output"] and "which hides what it calls" not in results["output"], results["output"]
-        else:
-            assert scores[function] < maximum[function], f"{student} keeps full marks in {function}()"
-
-
-@needs_sandbox
-def test_cli_writes_valid_results_and_grades_csv(tmp_path):
-    class_folder(tmp_path / "submissions", "02", mutants=2)
-    (tmp_path / "submissions" / "empty").mkdir()
-    result = grade(tmp_path / "submissions", tmp_path / "out", "--jobs", "2", "--config", fast_config(tmp_path))
-    assert result.returncode == 0, result.stderr
-    rows = read_csv(tmp_path / "out" / "grades.csv")
-    functions = [f.name for f in load_assignment("02").functions]
-    assert rows[0] == ["student", *functions, "total"]
-    by_student = {row[0]: row for row in rows[1:]}
-    assert by_student["solution"][-1] == "10" and by_student["stub"][-1] == "0"
-    empty = json.loads((tmp_path / "out" / "empty" / "results.json").read_text())
-    jsonschema.validate(empty, SCHEMA)
-    assert empty["score"] == 0 and "softmax.py not found" in empty["output"]
-    mutant = json.loads((tmp_path / "out" / f"mutant-{MUTANTS_02[0].name}" / "results.json").read_text())
-    public_failures = [t["output"] for t in mutant["tests"] if t["status"] == "failed" and "hidden" not in t.get("tags", [])]
-    assert any("Failing input: " in output for output in public_failures), public_failures  # a shrunk example is shown
+    for student in graded_classes.students[assignment_id]:
+        jsonschema.validate(graded_classes.results(assignment_id, student), SCHEMA)
+    assert graded_classes.scores(assignment_id, "solution") == pytest.approx(maximum), graded_classes.results(assignment_id, "solution")["output"]
+    assert graded_classes.results(assignment_id, "stub")["score"] == 0
 
 
 @needs_sandbox
 def test_hidden_tests_reveal_nothing_but_pass_or_fail(graded_classes):
     """In every class: a hidden check says passed or failed, or repeats what its function's public
     checks already say (a forbidden routine, a submission that cannot be graded), nothing else."""
-    root, classes = graded_classes
     plain = {"Hidden test passed.", "Hidden test failed."}
     hidden = []
-    for a, students in classes.items():
+    for a, students in graded_classes.students.items():
         for student in students:
-            tests = json.loads((root / a / "out" / student / "results.json").read_text())["tests"]
+            tests = graded_classes.results(a, student)["tests"]
             public = {(t["name"].split(":")[0], t["output"]) for t in tests if "hidden" not in t.get("tags", [])}
             for test in tests:
                 if "hidden" in test.get("tags", []):
@@ -181,14 +77,31 @@ def test_hidden_tests_reveal_nothing_but_pass_or_fail(graded_classes):
 
 @pytest.fixture(scope="module")
 def straight_run(tmp_path_factory) -> tuple[Path, Path, tuple[str, str]]:
-    """02's solution, stub and four mutants graded by the CLI in one uninterrupted run (few examples):
-    (submissions, out, the --config arguments). Tests copy what they change."""
+    """02's solution, stub, four mutants and an empty folder graded by the CLI in one uninterrupted run
+    (two workers, few examples): (submissions, out, the --config arguments). Tests copy what they change."""
     root = tmp_path_factory.mktemp("straight")
     class_folder(root / "submissions", "02", mutants=4)
+    (root / "submissions" / "empty").mkdir()
     fast = ("--config", fast_config(root))
-    result = grade(root / "submissions", root / "straight", *fast)
+    result = grade(root / "submissions", root / "straight", "--jobs", "2", *fast)
     assert result.returncode == 0, result.stderr
     return root / "submissions", root / "straight", fast
+
+
+@needs_sandbox
+def test_cli_writes_valid_results_and_grades_csv(straight_run):
+    submissions, straight, _ = straight_run
+    rows = read_csv(straight / "grades.csv")
+    functions = [f.name for f in load_assignment("02").functions]
+    assert rows[0] == ["student", *functions, "total"]
+    by_student = {row[0]: row for row in rows[1:]}
+    assert by_student["solution"][-1] == "10" and by_student["stub"][-1] == "0"
+    empty = json.loads((straight / "empty" / "results.json").read_text())
+    jsonschema.validate(empty, SCHEMA)
+    assert empty["score"] == 0 and "softmax.py not found" in empty["output"]
+    mutant = json.loads((straight / f"mutant-{MUTANTS_02[0].name}" / "results.json").read_text())
+    public_failures = [t["output"] for t in mutant["tests"] if t["status"] == "failed" and "hidden" not in t.get("tags", [])]
+    assert any("Failing input: " in output for output in public_failures), public_failures  # a shrunk example is shown
 
 
 @needs_sandbox

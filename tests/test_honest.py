@@ -2,9 +2,8 @@
 
 tests/honest/ holds correct implementations written differently from the solution (float64
 inside, log-sum-exp by hand, einsum, torch.where, helpers, loops over time steps, kernel
-offsets or parameters). Each must pass every public and hidden check in-process, as the
-solution does, and call nothing its assignment forbids. Their grading in the sandbox is
-tested with the other submissions in test_autograder.py.
+offsets or parameters). Each must keep full marks, as the autograder grades the session's
+class (tests/classes.py), and call nothing its assignment forbids.
 """
 
 from __future__ import annotations
@@ -14,27 +13,28 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from classes import HONEST_REWRITE, graded_functions
 from honest import HONEST
 from mutants import MUTANTS
-from test_assignments import failures
 
 from autograder.static import forbidden_uses
-from autograder.suite import load
 from kit.calls import Call
-from kit.catalog import assignment_ids, load_assignment, load_module
+from kit.catalog import assignment_ids, load_assignment
 from kit.checks import agrees_with_solution
 from kit.harness import InProcessRunner, Trial, assert_close
 from kit.spec import NON_FINITE, Check, Function
 
 
 @pytest.mark.parametrize("rewrite", HONEST, ids=lambda m: m.id)
-def test_honest_rewrite_passes_every_public_and_hidden_check(rewrite, tmp_path):
-    """Of the function it rewrites (of every function when it rewrites a helper); the class fixture of
-    test_autograder.py grades every function of every rewrite through the sandbox."""
-    assignment, graded = load(rewrite.assignment)
-    graded = [g for g in graded if g.function.name == rewrite.function] or graded
-    module = load_module(rewrite.write(tmp_path), f"honest_{rewrite.id}")
-    assert failures(module, graded) == []
+def test_honest_rewrite_keeps_full_marks(rewrite, graded_classes):
+    """Every public and hidden check passes, as the autograder grades it (tests/classes.py): of the function it
+    rewrites, or of every function where it rewrites a helper."""
+    student = f"honest-{rewrite.name}"
+    maximum = {f.name: f.points for f in load_assignment(rewrite.assignment).functions}
+    graded = graded_functions(rewrite.assignment, student, HONEST_REWRITE) or tuple(maximum)
+    results = graded_classes.results(rewrite.assignment, student)
+    scores = results["extra_data"]["function_scores"]
+    assert {f: scores[f] for f in graded} == pytest.approx({f: maximum[f] for f in graded}), results["output"]
 
 
 @pytest.mark.parametrize("rewrite", HONEST, ids=lambda m: m.id)

@@ -18,16 +18,19 @@ import shutil
 import socket
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
 import torch
+from classes import grading_worker
 from redteam.catalogue import CASES, FUNCTIONS, HONEST_MARKER, PORT, SECRET_ENV, Case, render_docs
 
 from autograder import sandbox
 from autograder.config import Config, GraderSettings, LimitSettings
-from autograder.grade import Job, grade_all
+from autograder.grade import Job, grade_all, grade_and_write, student_folders
 from kit.calls import Call
 from kit.catalog import ROOT, SOLUTIONS, load_assignment
 from kit.harness import Abort
@@ -161,7 +164,19 @@ def run_of(case: Case) -> str:
     return run if case.forbidden_api == "zero" else f"{run}-{case.forbidden_api}"
 
 
-def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
+def _grade_in_worker(submissions: Path, out: Path, job: Job) -> dict[str, str]:
+    """A run graded in a worker that grades other runs too (one torch import, one sandbox zygote for all):
+    every student folder in turn, as `grade_all`'s workers do; {student: the grader's own error}."""
+    errors = {}
+    for folder in student_folders(submissions):
+        try:
+            grade_and_write(folder, job, out)
+        except Exception as error:
+            errors[folder.name] = f"{type(error).__name__}: {error}"
+    return errors
+
+
+def _grade(graded: Graded, run: str, cases: list[Case], jobs: int, worker: ProcessPoolExecutor | None = None) -> None:
     submissions, out = graded.root / run / "submissions", graded.root / run / "out"
     folders = {}
     for i, case in enumerate(cases):  # the sequence is graded in name order: number the folders
@@ -172,7 +187,10 @@ def _grade(graded: Graded, run: str, cases: list[Case], jobs: int) -> None:
     try:
         config = replace(CONFIG, grader=replace(CONFIG.grader, forbidden_api=cases[0].forbidden_api))
         job = Job(cases[0].assignment, config, fingerprint=f"redteam-{run}")
-        _, _, *internal = grade_all(submissions, out, job, jobs=jobs)
+        if worker is not None:
+            internal = [worker.submit(_grade_in_worker, submissions, out, job).result()]
+        else:
+            _, _, *internal = grade_all(submissions, out, job, jobs=jobs)
         graded.errors[run] = internal[0] if internal and internal[0] else None  # {student: the grader's own error}
     except Exception as error:  # recorded: a crash of the run is itself a finding
         graded.errors[run] = error
@@ -205,11 +223,25 @@ def graded(tmp_path_factory, request) -> Graded:
     graded.listening = len(listener.sockets)
     previous = os.environ.get(SECRET_ENV[0])
     os.environ[SECRET_ENV[0]] = SECRET_ENV[1]  # the grader's environment holds a secret; the sandbox must not
+    runs = {run: [c for c in CASES if run_of(c) == run and (wanted is None or c.name in wanted)] for run in dict.fromkeys(run_of(c) for c in CASES)}
+    runs = {run: cases for run, cases in runs.items() if cases}
+
+    def sequence() -> None:
+        if "sequence" in runs:
+            _grade(graded, "sequence", runs["sequence"], jobs=1)
+
+    def small_runs() -> None:  # one or two cases each: one worker for all of them, not a pool per run
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=grading_worker) as worker:
+            for run in [r for r in runs if r != "sequence"]:
+                _grade(graded, run, runs[run], jobs=1, worker=worker)
+
     try:
-        for run in dict.fromkeys(run_of(c) for c in CASES):  # batch, sequence, then any other assignment's
-            cases = [c for c in CASES if run_of(c) == run and (wanted is None or c.name in wanted)]
-            if cases:
-                _grade(graded, run, cases, jobs=2 if run == "batch" else 1)
+        if "batch" in runs:
+            _grade(graded, "batch", runs.pop("batch"), jobs=2)  # with two workers, the honest students among the attackers
+        # then the sequence in one worker and the small runs (another assignment, "warn") in another, side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(sequence), pool.submit(small_runs)]:
+                future.result()
     finally:
         listener.close()
         if previous is None:

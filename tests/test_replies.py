@@ -232,9 +232,9 @@ def graded_with(monkeypatch, tmp_path: Path, broken: str | None = None):
     checks_run: list[tuple[str, bool]] = []
     original = grade._run
 
-    def spy(g, runner_, job, seed, shrink=True):
+    def spy(g, runner_, job, seed, shared, shrink=True):
         checks_run.append((g.name, g.check.hidden))
-        return original(g, runner_, job, seed, shrink)
+        return original(g, runner_, job, seed, shared, shrink)
 
     monkeypatch.setattr(grade, "_start", lambda submission, job, result, tripwires: runner)
     monkeypatch.setattr(grade, "_run", spy)

@@ -1,15 +1,15 @@
 """The scoring rule (kit.scoring) and its negative controls: code that does nothing scores nothing.
 
 The controls are generated from the records (tests/degenerate), so every assignment, and
-every one added later, gets them; here they are graded in-process, through the sandboxed
-grader in test_autograder.py, and through the students' pytest in test_assignments.py.
+every one added later, gets them; here they are read from the session's class, graded once
+by the autograder (tests/classes.py), and in test_assignments.py graded by the students' pytest.
 """
 
 from __future__ import annotations
 
 import pytest
-from degenerate import KINDS, Control
-from scores import function_scores, verdicts
+from degenerate import KINDS
+from scores import function_scores, runnable, verdicts
 
 from autograder.suite import load
 from kit import scoring
@@ -55,16 +55,17 @@ def test_every_function_has_a_correctness_check(assignment_id):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("assignment_id", assignment_ids())
-def test_code_that_does_nothing_scores_zero_in_process(assignment_id, kind, tmp_path):
+def test_code_that_does_nothing_scores_zero(assignment_id, kind, graded_classes):
+    """As the autograder grades it (tests/classes.py): by the scoring rule alone, no note about forbidden routines."""
     assignment, graded = load(assignment_id)
-    control = Control(assignment, kind)
-    path = tmp_path / f"{assignment.module}.py"
-    path.write_text(control.source())
-    module = load_module(path, f"control_{assignment_id}_{kind}")
-    found = verdicts(module, graded)
-    passing = [g.name for checks in found.values() for g, ok in checks if ok and not g.check.gated]
+    results = graded_classes.results(assignment_id, f"control-{kind}")
+    checks = runnable(graded)
+    assert [t["name"] for t in results["tests"]] == [g.name for g in checks]
+    passing = [g.name for g, t in zip(checks, results["tests"], strict=True) if t["status"] == "passed" and not g.check.gated]
     assert passing == [], f"correctness checks that {kind} passes: mark them gated or make them compare with a reference"
-    assert function_scores(assignment, found) == dict.fromkeys((f.name for f in assignment.functions), 0.0)
+    assert results["extra_data"]["function_scores"] == dict.fromkeys((f.name for f in assignment.functions), 0.0), results["output"]
+    assert results["score"] == 0
+    assert "which this assignment asks you" not in results["output"] and "which hides what it calls" not in results["output"], results["output"]
 
 
 def test_a_uniform_softmax_of_the_wrong_shape_scores_zero(tmp_path):
