@@ -448,7 +448,7 @@ class Sandbox:
             "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls],
         }
         started = time.perf_counter()
-        request = [json.dumps(header).encode(), *(wire.encode((c.args, c.kwargs)) for c in calls)]
+        request = [json.dumps(header).encode(), *(c.frame for c in calls)]
         sent = time.perf_counter()
         parts = self._exchange(request, timeout, f"{function}()")
         received = time.perf_counter()

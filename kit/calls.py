@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import torch
+
+from kit import wire
 
 
 def tree_map(fn: Callable[[torch.Tensor], Any], obj: Any) -> Any:
@@ -83,6 +86,11 @@ class Call:
 
     def tensors(self) -> list[torch.Tensor]:
         return tree_tensors((self.args, self.kwargs))
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The arguments as kit.wire frames them, made once: a drawn example goes to every student's process."""
+        return wire.encode((self.args, self.kwargs))
 
     def render(self, function: str) -> str:
         parts = [short_repr(a) for a in self.args]

@@ -168,6 +168,7 @@ REPEATS = 5  # at most this many timed runs of each side; the fastest of each co
 TIMED_SECONDS = 1.0  # no third run once the student's runs took this long together (a loop's 0.1-1 s)
 CLEAR_PASS = 0.5  # within this share of the budget a pass stands at once (honest code uses 0.02-0.4 of it)
 CLEAR_FAIL = 3.0  # the best of two runs over this many budgets is a fail: a loop over the batch (10-100x) needs no more runs
+CLEAR_FAIL_AT_ONCE = 10.0  # and one run over this many (CPU time: no neighbour on the machine inflates it tenfold)
 COMPARISON_SCALE = 100.0  # times the function's tolerance, for the output on the large input
 # Set to a list to collect every verdict as (function, student's seconds, baseline's seconds, budget, passed,
 # the student's runs, "cpu" or "wall"): for benchmarks/efficiency.py, which counts false failures over many regrades.
@@ -186,7 +187,8 @@ def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True
     busy machine a call waits for a core for milliseconds at a time, and that is not its cost.
     Each side's fastest of up to REPEATS runs, interleaved, counts; the first student run
     within CLEAR_PASS of the budget ends the check, one within the budget once both sides
-    were timed again; two runs whose best is over CLEAR_FAIL budgets fail it. The output on the large input must also agree with the
+    were timed again; two runs whose best is over CLEAR_FAIL budgets fail it, and so does one
+    run over CLEAR_FAIL_AT_ONCE budgets. The output on the large input must also agree with the
     baseline's (deterministic functions), so that code fast only on large inputs gains
     nothing. Failures stop hypothesis at once (Abort): a timing has nothing to shrink, and
     shrinking would re-run a slow call.
@@ -226,7 +228,7 @@ def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True
             # a pass near the line stands once each side was timed again: on a loaded machine one
             # baseline run slowed by its neighbours let a loop over the batch (10x) pass a 6x budget
             confirmed = took <= CLEAR_PASS * budget or (len(theirs) >= 2 and len(ours) >= 4)
-            clear_fail = len(theirs) >= 2 and took > CLEAR_FAIL * budget
+            clear_fail = took > (CLEAR_FAIL if len(theirs) >= 2 else CLEAR_FAIL_AT_ONCE) * budget
             if (took <= budget and confirmed) or clear_fail or len(theirs) >= REPEATS or (len(theirs) >= 2 and sum(w for w, _ in theirs) >= TIMED_SECONDS):
                 break
             time_baseline()
