@@ -238,6 +238,15 @@ def example_set(g: GradedCheck, key: tuple, dtype: torch.dtype, size: int, seed:
     return _example_sets[key]
 
 
+def graded_examples(g: GradedCheck, job: Job, seed: int) -> list[tuple[torch.dtype, list, list[dict], int]]:
+    """(dtype, calls, memos, count) of each example set the check is graded on, the first `count` of them:
+    what `run_examples` takes, here and in the notebooks' hidden cells (autograder/release/notebook.py)."""
+    found = []
+    for key, dtype, count, size, check_seed in _draws(g, job, seed):
+        found.append((dtype, *example_set(g, key, dtype, size, check_seed), count))
+    return found
+
+
 def draw_all(job: Job) -> dict[tuple, list]:
     """Every example set of the assignment, drawn here once instead of in every worker."""
     assignment = configured(load_assignment(job.assignment_id), job.config)

@@ -20,13 +20,13 @@ from functools import cache
 from pathlib import Path
 
 from autograder import config as grader_config
-from autograder.grade import configured, runnable, seed_for
+from autograder.grade import Job, configured, graded_examples, runnable, seed_for
 from autograder.static import explain, forbidden_uses
 from autograder.submissions import notebook_to_source
 from autograder.suite import GradedCheck, graded_checks
 from kit import scoring
 from kit.catalog import ROOT, assignment_ids, load_assignment
-from kit.harness import CheckFailed, InProcessRunner, draw_examples, run_examples
+from kit.harness import CheckFailed, InProcessRunner, run_examples
 from kit.notebook import as_module
 
 TEST_CELL = re.compile(r"^\s*(from kit\.notebook import check|from autograder\.release\.notebook import|check_as_graded\()", re.M)
@@ -108,16 +108,15 @@ def graded_verdicts(assignment_id: str, function_name: str, fn: Callable) -> lis
     assignment = configured(load_assignment(assignment_id), settings)
     seed = seed_for(settings.grader.seed, assignment.id)
     runner = InProcessRunner(as_module(assignment.module, **{function_name: fn}))
+    job, shared = Job(assignment.id, settings), {}
     verdicts = []
     for g in runnable(graded_checks(assignment)):
         if g.function.name != function_name:
             continue
-        count = g.check.examples or (settings.grader.hidden_examples if g.check.hidden else settings.grader.examples)
         passed, said = True, g.check.name
-        for dtype in g.check.dtypes or g.function.dtypes:
-            calls = draw_examples(g.check, g.function, dtype, count, seed_for(seed, g.name, dtype))
+        for dtype, calls, memos, count in graded_examples(g, job, seed):  # the grader's own example sets
             try:
-                run_examples(g.check, g.function, runner, dtype, calls, [{} for _ in calls])
+                run_examples(g.check, g.function, runner, dtype, calls, memos, shared=shared, count=count)
             except CheckFailed as failure:
                 if failure.forbidden:  # what a call ran decides the whole function, as in the grader
                     raise AssertionError(f"{failure.message}: 0 points") from None
