@@ -177,11 +177,9 @@ def grade_in_process(assignment_id: str, submissions: Path, out: Path, jobs: int
 
 
 def kit(assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False) -> dict:
-    if floor:
-        command = [sys.executable, __file__, "--floor", "--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
-    else:
-        command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
-    wall, peak = measured(command, ROOT)
+    grader = [__file__, "--floor"] if floor else ["-m", "autograder", "grade"]
+    arguments = ["--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
+    wall, peak = measured([sys.executable, *grader, *arguments], ROOT)
     results = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/results.json"))}
     return {"wall": wall, "peak": peak, "results": results}
 

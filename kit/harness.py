@@ -329,9 +329,10 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
         if actual.device.type == "meta":  # never compared with values: a meta tensor holds none
             raise AssertionError(f"{what}: expected a tensor with values, got one on the meta device (it holds no data)")
         if expected.dtype.is_floating_point:
-            bad = ~torch.isfinite(actual) & torch.isfinite(expected) if not bool(torch.isfinite(actual).all()) else None
-            if bad is not None and bad.any():
-                raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
+            if not bool(torch.isfinite(actual).all()):  # the common case, all finite, in one test
+                bad = ~torch.isfinite(actual) & torch.isfinite(expected)
+                if bad.any():
+                    raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
             if ulps:
                 atol += ulps * eps_of_largest(expected)
             if slack is not None:

@@ -162,18 +162,22 @@ def test_in_process_calls_run_without_tf32_or_reduced_precision_and_restore_the_
     assert ("cudnn", "allow_tf32") in CUDA_MATH_SWITCHES and ("matmul", "allow_tf32") in CUDA_MATH_SWITCHES
 
 
+def one_sandboxed_call(module: str, source: str, function: str, call):
+    """`function(*call)` of the module `source` in the child's own process, through the sandbox where bubblewrap is here."""
+    runner = sandbox.SandboxRunner(module, source, sandbox.Limits(), isolated=shutil.which("bwrap") is not None)
+    try:
+        assert runner.start() is None
+        return runner.run(function, call, "cpu")
+    finally:
+        runner.close()
+
+
 def test_the_sandboxed_child_runs_calls_without_tf32_or_reduced_precision(switches_on):
     """The child's own process (autograder/child.py, forked from the zygote), through the sandbox where bubblewrap is here."""
     from kit.calls import Call
 
-    isolated = shutil.which("bwrap") is not None
     started_cuda = "torch.cuda.is_initialized = lambda: True  # stands in for a child that has started CUDA\n"
-    runner = sandbox.SandboxRunner("flagged", FLAGS_MODULE % (CUDA_MATH_SWITCHES,) + started_cuda, sandbox.Limits(), isolated=isolated)
-    try:
-        assert runner.start() is None
-        outcome = runner.run("flags", Call((torch.zeros(1),)), "cpu")
-    finally:
-        runner.close()
+    outcome = one_sandboxed_call("flagged", FLAGS_MODULE % (CUDA_MATH_SWITCHES,) + started_cuda, "flags", Call((torch.zeros(1),)))
     assert outcome.error is None, outcome.error
     assert outcome.output.tolist() == [0.0] * len(CUDA_MATH_SWITCHES)
 
@@ -257,11 +261,6 @@ def test_the_sandboxed_child_sees_the_gpu():
     from kit.calls import Call
 
     source = "import torch\n\n\ndef where(X):\n    return torch.tensor([float(torch.cuda.is_available()), float((X.cuda() * 2).sum())])\n"
-    runner = sandbox.SandboxRunner("gpu_probe", source, sandbox.Limits(), isolated=shutil.which("bwrap") is not None)
-    try:
-        assert runner.start() is None
-        outcome = runner.run("where", Call((torch.ones(3),)), "cpu")
-    finally:
-        runner.close()
+    outcome = one_sandboxed_call("gpu_probe", source, "where", Call((torch.ones(3),)))
     assert outcome.error is None, outcome.error
     assert outcome.output.tolist() == [1.0, 6.0]
