@@ -1,6 +1,12 @@
 """A graded function's arguments as a value: cloned, moved between devices, printed short.
 
 Inputs are always drawn on the CPU; runners move a `Call` to the device under test.
+
+Arguments that are not plain data, a `torch.Generator` or a decoder's `step` function, cannot
+cross kit.wire into the sandbox. They travel as a dict of plain data marked with ARGUMENT
+(`generator(seed)`, `kit.steps.lookup_step(...)`) and are made only where the call runs
+(`Call.__call__`, for the student's function and the reference alike), afresh for every call:
+a generator drawn from in one call starts from its seed again in the next.
 """
 
 from __future__ import annotations
@@ -28,6 +34,48 @@ def tree_map(fn: Callable[[torch.Tensor], Any], obj: Any) -> Any:
     return obj
 
 
+ARGUMENT = "kit.argument"  # the key of a dict that stands for an object made where the call runs
+
+
+def generator(seed: int) -> dict:
+    """A CPU `torch.Generator` seeded with `seed` (the curriculum's `generator=` argument of random functions)."""
+    return {ARGUMENT: "generator", "seed": seed}
+
+
+def _make_generator(spec: dict) -> torch.Generator:
+    return torch.Generator().manual_seed(spec["seed"])
+
+
+def _make_lookup_step(spec: dict) -> Callable:
+    from kit.steps import LookupStep
+
+    return LookupStep.from_spec(spec)
+
+
+MAKERS: dict[str, Callable[[dict], Any]] = {"generator": _make_generator, "lookup_step": _make_lookup_step}
+RENDERERS: dict[str, Callable[[dict], str]] = {
+    "generator": lambda spec: f"torch.Generator().manual_seed({spec['seed']})",
+    "lookup_step": lambda spec: "LookupStep(" + ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != ARGUMENT) + ")",
+}
+
+
+def is_argument(obj: Any) -> bool:
+    return type(obj) is dict and obj.get(ARGUMENT) in MAKERS
+
+
+def live(obj: Any) -> Any:
+    """`obj` with every marked dict made into its object (a generator, a step function)."""
+    if is_argument(obj):
+        return MAKERS[obj[ARGUMENT]](obj)
+    if isinstance(obj, tuple):
+        return tuple(live(x) for x in obj)
+    if isinstance(obj, list):
+        return [live(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: live(v) for k, v in obj.items()}
+    return obj
+
+
 def tree_tensors(obj: Any) -> list[torch.Tensor]:
     found: list[torch.Tensor] = []
     tree_map(found.append, obj)
@@ -36,6 +84,8 @@ def tree_tensors(obj: Any) -> list[torch.Tensor]:
 
 def short_repr(obj: Any, max_elements: int = 12) -> str:
     """A repr small enough for feedback: full values for tiny tensors, a summary otherwise."""
+    if is_argument(obj):
+        return RENDERERS[obj[ARGUMENT]](obj)
     if isinstance(obj, torch.Tensor):
         dtype = str(obj.dtype).removeprefix("torch.")
         if obj.device.type == "meta" or obj.numel() > max_elements:
@@ -69,7 +119,7 @@ class Call:
     read_back: str | None = None
 
     def __call__(self, fn: Callable) -> Any:
-        return fn(*self.args, **self.kwargs)
+        return fn(*live(self.args), **live(self.kwargs))
 
     def map(self, fn: Callable[[torch.Tensor], Any]) -> Call:
         return Call(tree_map(fn, self.args), tree_map(fn, self.kwargs), self.seed, self.extra, self.read_back)
