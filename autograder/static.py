@@ -325,8 +325,12 @@ class _Context:
         self.forbidden, self.local = forbidden, local
         self.methods = {name.rsplit(".", 1)[1] for name in forbidden if name.startswith("torch.Tensor.")}
         self.importable = sys.stdlib_module_names | COURSE_PACKAGES | local
-        # the routines' own names, e.g. "softmax", "nllloss": an internal entry point of torch with that name is the routine
-        self.names = {_normalised(f.rsplit(".", 1)[-1]) for f in forbidden if f.startswith("torch.") and "." in f}
+        # the routines' own names, e.g. "softmax", "nllloss": an entry point of torch with that name is the routine
+        # (nn.NLLLoss for nll_loss). A forbidden class names only itself, and internal entry points: nn.Conv2d forbidden
+        # leaves F.conv2d allowed (assignment 14), while torch.ops.aten.conv2d is refused anyway.
+        named = [f.rsplit(".", 1)[-1] for f in forbidden if f.startswith("torch.") and "." in f]
+        self.names = {_normalised(n) for n in named if not n.lstrip("_")[:1].isupper()}
+        self.internal_names = self.names | {_normalised(n) for n in named}
         self.module = _Scope("module", None, tree)
         self.scope_of: dict[int, _Scope] = {}
         self.defs: dict[str, ast.AST] = {}  # "@<id>" -> the def, lambda or class
@@ -725,7 +729,7 @@ class _Context:
             return True
         # a private kernel (refused anyway) is named for the routine whose name it contains: torch._C._nn.nll_loss_nd
         internal = parts[1] == "ops" or any(_is_private(p) for p in parts[1:])
-        return internal and any(len(routine) >= 4 and routine in name for routine in self.names)
+        return internal and any(len(routine) >= 4 and routine in name for routine in self.internal_names)
 
     def is_container(self, dotted: str) -> bool:
         """A module or class with a forbidden routine inside (torch, torch.nn.functional), torch.Tensor aside (its methods

@@ -64,16 +64,31 @@ def is_argument(obj: Any) -> bool:
 
 
 def live(obj: Any) -> Any:
-    """`obj` with every marked dict made into its object (a generator, a step function)."""
+    """`obj` with every marked dict made into its object (a generator, a step function).
+
+    Containers without one are `obj`'s own, not copies: the function gets the very lists and
+    dicts the call holds, so a change it makes to them in place is seen ("leaves its inputs
+    unchanged").
+    """
     if is_argument(obj):
         return MAKERS[obj[ARGUMENT]](obj)
+    if not _holds_argument(obj):
+        return obj
     if isinstance(obj, tuple):
         return tuple(live(x) for x in obj)
     if isinstance(obj, list):
         return [live(x) for x in obj]
+    return {k: live(v) for k, v in obj.items()}
+
+
+def _holds_argument(obj: Any) -> bool:
+    if is_argument(obj):
+        return True
+    if isinstance(obj, (tuple, list)):
+        return any(_holds_argument(x) for x in obj)
     if isinstance(obj, dict):
-        return {k: live(v) for k, v in obj.items()}
-    return obj
+        return any(_holds_argument(v) for v in obj.values())
+    return False
 
 
 def tree_tensors(obj: Any) -> list[torch.Tensor]:

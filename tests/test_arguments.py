@@ -128,3 +128,13 @@ def test_both_arguments_are_made_inside_the_sandbox():
         assert torch.equal(runner.run("noisy", noisy, "cpu").output, InProcessRunner(module()).run("noisy", noisy, "cpu").output)
     finally:
         runner.close()
+
+
+def test_containers_without_an_argument_are_handed_over_as_they_are():
+    """So that a function that changes a dict or list argument in place is seen doing it (09's config dicts)."""
+    config, params = {"lr": 0.1}, [torch.zeros(1)]
+    args = (params, config)
+    assert live(args) is args
+    mixed = (config, {"generator": generator(1)})
+    made = live(mixed)
+    assert made[0] is config and isinstance(made[1]["generator"], torch.Generator)

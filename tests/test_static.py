@@ -68,6 +68,29 @@ def test_the_softmin_case_is_caught():
     assert found == {"softmax": ["torch.nn.functional.softmin"]}
 
 
+LAYERS = ("torch.nn.Conv2d", "torch.nn.ReLU", "torch.nn.MaxPool2d")  # classes whose lower-case names are allowed routines
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("    return torch.nn.Conv2d(3, 3, 1)(X)", ["torch.nn.Conv2d"]),
+        ("    from torch import nn\n    return nn.ReLU()(X)", ["torch.nn.ReLU"]),
+        ("    import torch.nn.functional as F\n    return F.max_pool2d(F.relu(F.conv2d(X, X)), 2)", []),
+        ("    return torch.relu(X).relu()", []),
+        ("    return torch.ops.aten.conv2d(X, X)", ["torch.ops.aten.conv2d"]),  # an internal entry point of the class
+    ],
+)
+def test_a_forbidden_class_leaves_the_functional_routine_of_its_name_allowed(body, expected):
+    """Assignment 14 forbids torch.nn's layers but allows F.conv2d: a class forbids itself, not every `conv2d`."""
+    found = forbidden_uses(f"import torch\ndef block(X):\n{body}\n", LAYERS, ["block"]).get("block", [])
+    assert sorted(found) == sorted(expected)
+
+
+def test_a_forbidden_routine_still_forbids_the_class_of_its_name():
+    assert forbidden_uses("import torch\ndef f(X, t):\n    return torch.nn.NLLLoss()(X, t)\n", ("torch.nn.functional.nll_loss",), ["f"]) == {"f": ["torch.nn.NLLLoss"]}
+
+
 # ---------------------------------------------------------------- imports of code the check cannot read
 
 
