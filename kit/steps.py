@@ -22,9 +22,14 @@ LENGTHS = 8  # rows of the by-length table: the prefix's length mod 8 selects on
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def lookup_step(vocab: int, seed: int, *, bos: int = 0, max_rows: int | None = None, ties: bool = False, dtype: str = "float64") -> dict:
-    """A `LookupStep` as plain data (kit.calls.ARGUMENT), for a `Call`'s arguments."""
-    return {ARGUMENT: "lookup_step", "vocab": vocab, "seed": seed, "bos": bos, "max_rows": max_rows, "ties": ties, "dtype": dtype}
+def lookup_step(
+    vocab: int, seed: int, *, bos: int = 0, max_rows: int | None = None, ties: bool = False, dtype: str = "float64", length_only: bool = False,
+) -> dict:
+    """A `LookupStep` as plain data (kit.calls.ARGUMENT), for a `Call`'s arguments (`length_only` only where set: shorter feedback)."""
+    spec = {ARGUMENT: "lookup_step", "vocab": vocab, "seed": seed, "bos": bos, "max_rows": max_rows, "ties": ties, "dtype": dtype}
+    if length_only:
+        spec["length_only"] = True
+    return spec
 
 
 class LookupStep:
@@ -33,9 +38,15 @@ class LookupStep:
     `ties`: the tables hold whole numbers and mix is 0.5, so that many next-token
     log-probabilities are exactly equal and tie-breaking (the lower token id, the earlier
     hypothesis) decides the result.
+    `length_only`: logits = B[prefix length % 8] alone, the same distribution for every prefix
+    of a length: the hypotheses of a beam step all see it, so two hypotheses with equal scores
+    tie token for token (with `ties`), and the earlier hypothesis must win.
     """
 
-    def __init__(self, vocab: int, seed: int, *, bos: int = 0, max_rows: int | None = None, ties: bool = False, dtype: str = "float64"):
+    def __init__(
+        self, vocab: int, seed: int, *, bos: int = 0, max_rows: int | None = None, ties: bool = False, dtype: str = "float64",
+        length_only: bool = False,
+    ):
         if not 2 <= vocab <= 64 or not 0 <= bos < vocab:
             raise ValueError(f"LookupStep: vocab must be in [2, 64] and bos in [0, vocab), got vocab={vocab}, bos={bos}")
         g = torch.Generator().manual_seed(seed)
@@ -45,16 +56,23 @@ class LookupStep:
             last, by_length = last.round(), by_length.round()
         self.vocab, self.bos, self.max_rows = vocab, bos, max_rows
         self.mix = 0.5 if ties else 0.3
+        self.length_only = length_only
         self.last, self.by_length = last.to(DTYPES[dtype]), by_length.to(DTYPES[dtype])
 
     @classmethod
     def from_spec(cls, spec: dict) -> LookupStep:
-        return cls(spec["vocab"], spec["seed"], bos=spec["bos"], max_rows=spec["max_rows"], ties=spec["ties"], dtype=spec["dtype"])
+        return cls(
+            spec["vocab"], spec["seed"], bos=spec["bos"], max_rows=spec["max_rows"], ties=spec["ties"], dtype=spec["dtype"],
+            length_only=spec.get("length_only", False),
+        )
 
     def __call__(self, prefixes: torch.Tensor) -> torch.Tensor:
         self._check(prefixes)
         p = prefixes.to(self.last.device).long()
-        logits = self.last[p[:, -1]] + self.by_length[p.shape[1] % LENGTHS] + self.mix * self.last[p.sum(1) % self.vocab]
+        if self.length_only:
+            logits = self.by_length[p.shape[1] % LENGTHS].expand(p.shape[0], self.vocab)
+        else:
+            logits = self.last[p[:, -1]] + self.by_length[p.shape[1] % LENGTHS] + self.mix * self.last[p.sum(1) % self.vocab]
         # log-softmax from elementary ops: the step runs inside the student's call, where routines may be forbidden
         top = logits.amax(dim=1, keepdim=True)
         return logits - top - (logits - top).exp().sum(dim=1, keepdim=True).log()
@@ -76,4 +94,4 @@ class LookupStep:
             raise ValueError(f"every prefix passed to step() starts with <bos> = {self.bos}")
 
     def __repr__(self) -> str:
-        return f"LookupStep(vocab={self.vocab}, bos={self.bos}, max_rows={self.max_rows})"
+        return f"LookupStep(vocab={self.vocab}, bos={self.bos}, max_rows={self.max_rows}{', length_only=True' if self.length_only else ''})"
