@@ -8,6 +8,8 @@ the raw tensors) and is deterministic: the same arguments give the same tensors.
 - Real images: `load_digits` (the 8x8 handwritten digits that scikit-learn ships) and
   `load_fashion_mnist` (Fashion-MNIST from IDX files you already have, or through
   torchvision when it is installed).
+- Digit strings and their reversals (`datasets.reversal`): `reversal_tensors` (assignment
+  18's fixed splits) and `reversal_pairs`, as plain (src, tgt) tensors.
 
 Only torch and numpy are imported here; torchvision is imported lazily, when asked for.
 See datasets/README.md for the splits, shapes and licences.
@@ -15,6 +17,7 @@ See datasets/README.md for the splits, shapes and licences.
 
 from datasets.digits import DIGITS_NUM_TEST, DIGITS_NUM_TRAIN, digits_tensors, load_digits
 from datasets.fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, read_idx, torchvision_available
+from datasets.reversal import reversal_pairs, reversal_tensors
 from datasets.synthetic import BOS, EOS, PAD, blobs, copy_task, linear_regression, noisy_sines
 
 __all__ = [
@@ -32,5 +35,7 @@ __all__ = [
     "load_fashion_mnist",
     "noisy_sines",
     "read_idx",
+    "reversal_pairs",
+    "reversal_tensors",
     "torchvision_available",
 ]

@@ -251,3 +251,42 @@ def test_real_torchvision_when_installed(tmp_path):
     images, labels = write_fashion(tmp_path, "train", 4, True)
     X, y = datasets.load_fashion_mnist(tmp_path, "train").tensors
     assert np.array_equal(y.numpy(), labels)
+
+
+# ---------------------------------------------------------------- digit-string reversal (assignment 18)
+
+
+def test_reversal_splits_are_pinned():
+    src, tgt = datasets.reversal_tensors("train")
+    assert src.shape == tgt.shape == (2000, 7) and src.dtype == tgt.dtype == torch.int64
+    assert src[:2].tolist() == [[8, 11, 6, 11, 12, 6, 2], [6, 10, 6, 8, 4, 10, 2]] and src[-1].tolist() == [7, 7, 11, 9, 8, 7, 2]
+    src, tgt = datasets.reversal_tensors("test")
+    assert src.shape == tgt.shape == (500, 7)
+    assert src[:2].tolist() == [[7, 3, 10, 5, 7, 7, 2], [7, 12, 5, 7, 11, 10, 2]]
+    assert tgt[:2].tolist() == [[7, 7, 5, 10, 3, 7, 2], [10, 11, 7, 5, 12, 7, 2]]
+    with pytest.raises(ValueError):
+        datasets.reversal_tensors("validation")
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_reversal_targets_are_the_reversed_digits_then_eos(split):
+    src, tgt = datasets.reversal_tensors(split)
+    assert ((src[:, :6] >= 3) & (src[:, :6] <= 12)).all() and (src[:, 6] == datasets.EOS).all()
+    assert torch.equal(tgt[:, :6], src[:, :6].flip(1)) and (tgt[:, 6] == datasets.EOS).all()
+    assert len(set(src[:, :6].reshape(-1).tolist())) == 10  # every digit occurs
+
+
+def test_reversal_pairs_follow_their_draw_order_and_leave_the_global_generator_alone():
+    state = torch.random.get_rng_state()
+    src, tgt = datasets.reversal_pairs(50, 7, min_digits=2, max_digits=5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    g = torch.Generator().manual_seed(7)
+    lengths = torch.randint(2, 6, (50,), generator=g)
+    digits = torch.randint(3, 13, (50, 5), generator=g)
+    for s, t, n, d in zip(src.tolist(), tgt.tolist(), lengths.tolist(), digits.tolist(), strict=True):
+        assert s == d[:n] + [datasets.EOS] + [datasets.PAD] * (5 - n)
+        assert t == d[:n][::-1] + [datasets.EOS] + [datasets.PAD] * (5 - n)
+    assert set(lengths.tolist()) == {2, 3, 4, 5}
+    assert torch.equal(datasets.reversal_tensors("test")[0], datasets.reversal_pairs(500, 999)[0])
+    with pytest.raises(ValueError):
+        datasets.reversal_pairs(5, 0, min_digits=4, max_digits=3)
