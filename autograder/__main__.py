@@ -1,16 +1,18 @@
-"""python -m autograder grade --assignment NN --submissions DIR --out OUT [--jobs N]"""
+"""python -m autograder grade --assignment NN --submissions DIR --out OUT [--jobs N]
+
+python -m autograder report OUT            (re)builds OUT/report.html from OUT
+python -m autograder show OUT STUDENT      one student's results, hidden inputs included, for the instructor
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-from autograder import config as grader_config
-from autograder import report, sandbox
-from autograder.grade import Job, configured, fingerprint, grade_all, refused_folders, student_folders
-from kit.catalog import ROOT, LoadError, assignment_ids, load_assignment
+from autograder import report
 
 
 class Progress:
@@ -47,14 +49,47 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--submissions", required=True, type=Path, help="one folder per student")
     grade.add_argument("--out", required=True, type=Path, help="where results.json files and grades.csv go")
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: grader.toml)")
-    grade.add_argument("--config", type=Path, default=ROOT / "grader.toml")
+    grade.add_argument("--config", type=Path, default=None, help="default: the kit's grader.toml")
     grade.add_argument("--no-sandbox", action="store_true", help="run student code without bubblewrap (recorded in every result)")
+    grade.add_argument("--no-report", action="store_true", help="skip OUT/report.html and the class summary (one-student runs)")
+    rebuild = commands.add_parser("report", help="(re)build OUT/report.html from a graded OUT")
+    rebuild.add_argument("out", type=Path)
+    one = commands.add_parser("show", help="one student's results, with the hidden checks' failing inputs (instructor only)")
+    one.add_argument("out", type=Path)
+    one.add_argument("student")
     args = parser.parse_args(argv)
 
     def fail(message: str) -> int:
         print(f"autograder: {message}", file=sys.stderr)
         return 2
 
+    if args.command == "report":
+        from autograder import class_report
+
+        try:
+            path, data, similar = class_report.write(args.out)
+        except class_report.NoResults as error:
+            return fail(str(error))
+        class_report.print_summary(data, similar, path)
+        return 0
+    if args.command == "show":  # reads two JSON files: no torch, no grader, at once
+        from autograder import show as show_student
+
+        try:
+            show_student.show(args.out, args.student)
+        except show_student.UnknownStudent as error:
+            return fail(str(error))
+        return 0
+    return grade_class(args, fail)
+
+
+def grade_class(args: argparse.Namespace, fail) -> int:
+    from autograder import class_report, sandbox
+    from autograder import config as grader_config
+    from autograder.grade import Job, configured, fingerprint, grade_all, refused_folders, student_folders
+    from kit.catalog import ROOT, LoadError, assignment_ids, load_assignment
+
+    args.config = args.config or ROOT / "grader.toml"
     try:
         known = {i: [f.name for f in load_assignment(i).functions] for i in assignment_ids()}
         cfg = grader_config.load(args.config, known)
@@ -72,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
             return fail(f"refusing to grade: {error}. Pass --no-sandbox to grade without one (recorded in every result).")
 
     job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, args.config.read_text(), not args.no_sandbox))
+    refused = refused_folders(args.submissions)
+    run = {  # for `report` (which reads OUT alone, and the submissions again for the similarity only) and no student
+        "assignment": args.assignment, "submissions": str(args.submissions.resolve()), "submission_kb": cfg.limits.submission_kb,
+        "points": {f.name: f.points for f in assignment.functions}, "sandbox": not args.no_sandbox, "fingerprint": job.fingerprint,
+        "students": [f.name for f in student_folders(args.submissions)], "refused": refused, "errors": {},
+    }
+    report.write_atomically(report.run_path(args.out), json.dumps(run, indent=2) + "\n")
     progress = Progress()
     try:
         graded, skipped, errors = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
@@ -83,14 +125,22 @@ def main(argv: list[str] | None = None) -> int:
         if results is not None:
             rows[folder.name] = results
     csv_path = report.write_grades_csv(args.out, [f.name for f in assignment.functions], rows)
-    refused = refused_folders(args.submissions)
+    if errors:
+        report.write_atomically(report.run_path(args.out), json.dumps({**run, "errors": errors}, indent=2) + "\n")
     also = f", refused {len(refused)} ({', '.join(map(repr, refused))})" if refused else ""
     print(f"graded {len(graded)}, unchanged {len(skipped)}{also}; grades in {csv_path}")
     for name in refused:
         print(f"autograder: refused student folder {name!r}, not graded: {args.out / name} would be where the grader writes "
-              f"the gradebook; rename the folder and re-run", file=sys.stderr)
+              f"the gradebook or the class report; rename the folder and re-run", file=sys.stderr)
     for student, error in sorted(errors.items()):
         print(f"autograder: internal error while grading {student} (not recorded; re-run to retry): {error}", file=sys.stderr)
+    if not args.no_report:
+        try:
+            path, data, similar = class_report.write(args.out)
+            class_report.print_summary(data, similar, path)
+        except Exception as error:  # the exit status is the grading's (shared/interfaces.md): say what failed, and that the grades stand
+            print(f"autograder: the class report failed ({type(error).__name__}: {error}); the grades in {csv_path} are complete; "
+                  f"`python -m autograder report {args.out}` retries it", file=sys.stderr)
     return 1 if errors or refused else 0
 
 

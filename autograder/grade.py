@@ -100,6 +100,9 @@ def grade_submission(student_dir: Path, job: Job, trusted_runner: Callable[[Subm
         return _finish(result, started)
 
     flagged = static.forbidden_uses(submission.source, assignment.forbidden, result.functions, local_modules=(assignment.module,))
+    if flagged:  # for the class report (autograder/class_report.py): what was flagged, not only the sentence
+        result.extra["forbidden"] = {function: list(uses) for function, uses in flagged.items()}
+        result.extra["forbidden_api"] = job.config.grader.forbidden_api
     for function, uses in flagged.items():
         verdict = "0 points for this function" if job.config.grader.forbidden_api == "zero" else "reported to your instructor"
         result.notes.append(static.explain(function, uses, verdict) + ".")
@@ -145,6 +148,8 @@ def grade_submission(student_dir: Path, job: Job, trusted_runner: Callable[[Subm
         if g.function.name in ran_forbidden:
             outcomes[i] = ran_forbidden[g.function.name]
     result.notes += [message for _, message in ran_forbidden.values()]
+    if ran_forbidden:
+        result.extra["ran_forbidden"] = {function: message for function, (_, message) in ran_forbidden.items()}
     _record(result, assignment, checks, outcomes)
     return _finish(result, started)
 
@@ -274,7 +279,10 @@ def _run_safely(
 ) -> tuple[bool, str]:
     """`_run`, where anything the grader did not expect fails this check only, never the whole submission."""
     try:
-        return _run(g, runner, job, seed, shared, shrink)
+        passed, output, hidden_input = _run(g, runner, job, seed, shared, shrink)
+        if hidden_input is not None and hidden_input["input"] is not None:  # None: not started, crashed or timed out, no input to show
+            result.instructor[g.name] = hidden_input
+        return passed, output
     except RanForbidden:
         raise
     except Exception as error:  # a reply no layer below foresaw: the submission keeps what its other checks earn
@@ -294,7 +302,10 @@ def _discard(runner: sandbox.SandboxRunner) -> None:
         process.kill()
 
 
-def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shared: dict, shrink: bool = True) -> tuple[bool, str]:
+def _run(
+    g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, shared: dict, shrink: bool = True,
+) -> tuple[bool, str, dict | None]:
+    """(passed, what the student reads, what the instructor alone reads of a failed hidden check: its input)."""
     for key, dtype, count, size, check_seed in _draws(g, job, seed):
         runner.budget(job.config.limits.test_seconds)
         try:
@@ -304,11 +315,12 @@ def _run(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, seed: int, sha
             if failure.forbidden:  # what the call ran, not its values: the whole function scores 0 (grade_submission)
                 raise RanForbidden(failure.message) from None
             if g.check.hidden:
-                return False, "Hidden test failed."
+                dtype_name = str(dtype).removeprefix("torch.")
+                return False, "Hidden test failed.", {"dtype": dtype_name, "message": failure.message, "input": failure.instructor_example}
             if shrink and failure.example is not None:  # one shrunk input per function is enough feedback
                 failure = _shrunk(g, runner, job, dtype, count, check_seed) or failure
-            return False, _feedback(g, dtype, failure)
-    return True, "Hidden test passed." if g.check.hidden else "Passed."
+            return False, _feedback(g, dtype, failure), None
+    return True, "Hidden test passed." if g.check.hidden else "Passed.", None
 
 
 def _shrunk(g: GradedCheck, runner: sandbox.SandboxRunner, job: Job, dtype: torch.dtype, count: int, seed: int) -> CheckFailed | None:
@@ -333,6 +345,8 @@ def _feedback(g: GradedCheck, dtype: torch.dtype, failure: CheckFailed) -> str:
 def _finish(result: report.SubmissionResult, started: float) -> report.SubmissionResult:
     result.execution_time = time.monotonic() - started
     result.extra["function_scores"] = result.function_scores()
+    if result.problem is not None:  # why it could not be graded, for the class report (already in `output` for the student)
+        result.extra["problem"] = result.problem
     return result
 
 
@@ -340,16 +354,22 @@ def _finish(result: report.SubmissionResult, started: float) -> report.Submissio
 
 
 def grade_and_write(student_dir: Path, job: Job, out: Path, trusted_runner: Callable[[Submission], Any] | None = None) -> tuple[str, float]:
-    """Grade one submission and write its results.json: the unit of work of a grading worker."""
+    """Grade one submission and write its results.json: the unit of work of a grading worker.
+
+    The instructor's file (hidden inputs) is written first: a results.json with the current
+    fingerprint means "done" to a resumed run, which then keeps the instructor's file as it is.
+    """
     result = grade_submission(student_dir, job, trusted_runner)
+    report.write_instructor(out, result)
     report.write_results(out, result)
     return result.student, result.score
 
 
 # What the grader writes at OUT's top level beside the students' folders. A student folder of
 # that name (in any case: case-insensitive file systems) is refused, never graded over it; the
-# temporary files (.grades.csv.*.tmp) start with a dot, like every folder that is no student's.
-RESERVED = ("grades.csv",)
+# temporary files (.grades.csv.*.tmp) start with a dot, like every folder that is no student's,
+# and so does OUT/.instructor (report.INSTRUCTOR), which no student folder can be named.
+RESERVED = ("grades.csv", "report.html")
 
 
 def _folders(submissions: Path) -> list[Path]:

@@ -2,6 +2,9 @@
 
 A file is written to a temporary name in the same folder, flushed to disk and renamed over
 the old one, so an interrupted run leaves either the old file or the new one, never half.
+
+What only the instructor may read (the inputs of failed hidden checks, the run's submissions
+folder) goes under OUT/.instructor (`INSTRUCTOR`), never into a student's results.json.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     extra: dict = field(default_factory=dict)
+    # check name -> {"dtype", "message", "input"} of each failed hidden check: the instructor's file only
+    instructor: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -100,6 +105,34 @@ def write_atomically(path: Path, text: str) -> None:
 def write_results(out: Path, result: SubmissionResult) -> Path:
     path = out / result.student / "results.json"
     write_atomically(path, json.dumps(result.to_gradescope(), indent=2) + "\n")
+    return path
+
+
+INSTRUCTOR = ".instructor"  # OUT/.instructor: a dot-folder, so no student folder is ever named so (grade.student_folders)
+
+
+def one_component(student: str) -> str:
+    """`student` if it names one entry of a folder: a student id can never lead a path out of its folder."""
+    if not student or student in (".", "..") or "/" in student or "\0" in student:
+        raise ValueError(f"not a student id: {student!r}")
+    return student
+
+
+def instructor_path(out: Path, student: str) -> Path:
+    """OUT/.instructor/students/<student>/hidden.json: laid out as OUT/<student>/results.json (an id is a
+    folder name, so it fits one), under students/ so that no id can name OUT/.instructor/run.json."""
+    return out / INSTRUCTOR / "students" / one_component(student) / "hidden.json"
+
+
+def run_path(out: Path) -> Path:
+    return out / INSTRUCTOR / "run.json"
+
+
+def write_instructor(out: Path, result: SubmissionResult) -> Path:
+    """The failed hidden checks' inputs of one student, for `python -m autograder show` alone."""
+    path = instructor_path(out, result.student)
+    record = {"student": result.student, "fingerprint": result.extra.get("fingerprint", ""), "hidden_failures": result.instructor}
+    write_atomically(path, json.dumps(record, indent=2) + "\n")
     return path
 
 

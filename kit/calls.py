@@ -157,7 +157,8 @@ class Call:
         """The arguments as kit.wire frames them, made once: a drawn example goes to every student's process."""
         return wire.encode((self.args, self.kwargs))
 
-    def render(self, function: str) -> str:
-        parts = [short_repr(a) for a in self.args]
-        parts += [f"{k}={short_repr(v)}" for k, v in self.kwargs.items()]
+    def render(self, function: str, max_elements: int = 12) -> str:
+        """The call as feedback shows it; tensors of more than `max_elements` values by their shape only."""
+        parts = [short_repr(a, max_elements) for a in self.args]
+        parts += [f"{k}={short_repr(v, max_elements)}" for k, v in self.kwargs.items()]
         return f"{function}({', '.join(parts)})"

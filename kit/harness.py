@@ -56,10 +56,16 @@ class FollowUp(BaseException):
 class CheckFailed(AssertionError):
     """A check did not hold; carries what the student needs to see."""
 
-    def __init__(self, function: str, check: Check, message: str, example: str | None, forbidden: bool = False, not_started: bool = False):
+    def __init__(
+        self, function: str, check: Check, message: str, example: str | None, forbidden: bool = False, not_started: bool = False,
+        instructor_example: str | None = None,
+    ):
         self.function, self.check, self.message, self.example = function, check, message, example
         self.forbidden = forbidden  # the call ran a forbidden routine: the whole function scores 0
         self.not_started = not_started  # the stub's own NotImplementedError
+        # a hidden check's failing input, for the instructor only: the grader keeps it out of every
+        # student-visible output and writes it where only `python -m autograder show` reads it
+        self.instructor_example = instructor_example
         super().__init__(message)
 
 
@@ -383,6 +389,9 @@ def _assert_values_close(actual: torch.Tensor, expected: torch.Tensor, rtol: flo
     )
 
 
+INSTRUCTOR_ELEMENTS = 64  # a hidden input shown to the instructor (CheckFailed.instructor_example) holds values up to this many
+
+
 def run_check(
     check: Check,
     function: Function,
@@ -425,8 +434,11 @@ def run_check(
         raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
     except Exception as error:  # the failing example, after hypothesis shrank it
         message = str(error) if isinstance(error, AssertionError) else describe_error(error)
-        example = None if check.hidden or "call" not in failing else failing["call"].render(function.name)
-        raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
+        rendered = failing["call"].render(function.name, INSTRUCTOR_ELEMENTS if check.hidden else 12) if "call" in failing else None
+        example, hidden_example = (None, rendered) if check.hidden else (rendered, None)
+        raise CheckFailed(
+            function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden), instructor_example=hidden_example,
+        ) from None
 
 
 def draw_examples(check: Check, function: Function, dtype: torch.dtype, count: int, seed: int) -> list[Call]:
@@ -467,7 +479,10 @@ def run_examples(
             except Exception as error:
                 message = str(error) if isinstance(error, AssertionError) else describe_error(error)
                 example = None if check.hidden else call.render(function.name)
-                raise CheckFailed(function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden)) from None
+                hidden_example = call.render(function.name, INSTRUCTOR_ELEMENTS) if check.hidden else None
+                raise CheckFailed(
+                    function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden), instructor_example=hidden_example,
+                ) from None
     except Abort as stop:
         raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
 

@@ -74,4 +74,4 @@ def test_the_cli_grades_everyone_else_and_keeps_the_gradebook_a_file(tmp_path):
     assert set(by_student) == {"alice", *map(written, FORMULAS)}
     assert by_student["alice"][-1] == "10" and by_student["'=1+2"][-1] == "0"
     assert json.loads((out / "=1+2" / "results.json").read_text())["extra_data"]["student"] == "=1+2"  # the layout is unchanged
-    assert sorted(p.name for p in out.iterdir()) == sorted(["alice", "grades.csv", *FORMULAS])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["alice", "grades.csv", "report.html", ".instructor", *FORMULAS])

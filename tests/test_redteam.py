@@ -28,7 +28,7 @@ import torch
 from classes import grading_worker
 from redteam.catalogue import CASES, FUNCTIONS, HONEST_MARKER, PORT, SECRET_ENV, Case, render_docs
 
-from autograder import sandbox
+from autograder import report, sandbox
 from autograder.config import Config, GraderSettings, LimitSettings
 from autograder.grade import Job, grade_all, grade_and_write, student_folders
 from kit.calls import Call
@@ -340,7 +340,9 @@ def test_submissions_untouched_and_nothing_written_outside_results(graded):
     runs = sorted({run_of(c) for c in CASES})
     for run in runs:
         out = graded.root / run / "out"
-        stray = [p for p in out.rglob("*") if p.is_file() and not (p.name == "results.json" and p.parent.parent == out)]
+        instructor = out / report.INSTRUCTOR / "students"  # the failed hidden checks' inputs, for `autograder show` alone
+        stray = [p for p in out.rglob("*") if p.is_file() and not (p.name == "results.json" and p.parent.parent == out)
+                 and not (p.name == "hidden.json" and p.parent.parent == instructor)]
         assert stray == []
     assert sorted(p.name for p in graded.root.iterdir()) == runs
 

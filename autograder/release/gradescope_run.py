@@ -93,7 +93,7 @@ def grade(root: Path, assignment_id: str, mode: str, started: float) -> dict:
     work = Path(tempfile.mkdtemp(prefix="kit-gradescope-"))
     try:
         submitted = stage(root / "submission", module, work / "submissions" / "submission")
-        command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(work / "submissions"), "--out", str(work / "out"), "--jobs", "1"]
+        command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(work / "submissions"), "--out", str(work / "out"), "--jobs", "1", "--no-report"]
         if unavailable is not None:
             command.append("--no-sandbox")
             print(f"run_autograder: grading WITHOUT the sandbox: {unavailable}")
