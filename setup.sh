@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Installs the kit in ./.venv, plus bubblewrap (the grader's sandbox) when apt is available.
-# Safe to run again.
+# Installs the kit in ./.venv, plus, when apt is available, bubblewrap (the grader's sandbox) and
+# chromium (the headless browser of tests/test_browser.py, driven by Playwright). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v bwrap >/dev/null 2>&1; then
+has_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+    || command -v google-chrome >/dev/null 2>&1 || command -v google-chrome-stable >/dev/null 2>&1
+}
+if ! command -v bwrap >/dev/null 2>&1 || ! has_chromium; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    $sudo apt-get install -y -qq bubblewrap
+    if ! command -v bwrap >/dev/null 2>&1; then
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
+    fi
+    if ! has_chromium; then  # about a minute and 130 packages on a bare Debian 12
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+        || echo "setup.sh: could not install chromium with apt; tests/test_browser.py needs it (or KIT_CHROMIUM=/path/to/chrome)" >&2
+    fi
   else
-    echo "setup.sh: install bubblewrap (bwrap) to grade in a sandbox; students do not need it" >&2
+    command -v bwrap >/dev/null 2>&1 || echo "setup.sh: no apt-get: install bubblewrap (bwrap) to grade in a sandbox; students do not need it" >&2
+    has_chromium || echo "setup.sh: no apt-get: install chromium for tests/test_browser.py (or set KIT_CHROMIUM=/path/to/chrome); they skip without it" >&2
   fi
 fi
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -12,10 +14,11 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from autograder.release import leaks, student
-from kit.catalog import ROOT, SOLUTIONS, assignment_ids, load_assignment
+from autograder.release import leaks, student, student_notebook
+from kit.catalog import ASSIGNMENTS, ROOT, SOLUTIONS, assignment_ids, load_assignment
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 SEED = tomllib.loads((ROOT / "grader.toml").read_text())["grader"]["seed"]
@@ -58,6 +61,7 @@ def test_release_holds_student_material_only(release, files):
         assert any(p.startswith(f"assignments/{assignment_id}/test_") for p in files)
     assert "kit/pytest_plugin.py" in files and "kit/notebook.py" in files and "datasets/__init__.py" in files
     assert "kit/stubs.py" not in files  # reads solutions/: an instructor's tool
+    assert {p for p in files if p.endswith(".ipynb")} == {student_notebook.relative_path(load_assignment(i)) for i in assignment_ids()}
     assert not [p for p in files if set(Path(p).parts) & {"solutions", "autograder", "tests", "grader.toml", "__pycache__"}]
     with zipfile.ZipFile(release.zip) as archive:
         assert sorted(archive.namelist()) == sorted(f"{student.NAME}/{p}" for p in files)
@@ -167,7 +171,7 @@ def test_fresh_copy_installs_with_its_readme_commands_and_runs_the_public_tests(
     folder = tmp_path / "unzipped" / student.NAME
     readme = (folder / "README.md").read_text()
     setup = readme_block(readme, student.SETUP_BEGIN, student.SETUP_END)
-    assert "pip install -e ." in setup and "`pytest assignments/02`" in readme
+    assert 'pip install -e ".[notebook]"' in setup and "`pytest assignments/02`" in readme
     seed_venv(folder / ".venv", tmp_path / "shim")
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV")}
     env["PATH"] = f"{Path(sys.base_prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin"
@@ -177,6 +181,8 @@ def test_fresh_copy_installs_with_its_readme_commands_and_runs_the_public_tests(
 
     installed = run(f"set -e\n{setup}\necho SETUP-OK")
     assert installed.returncode == 0 and "SETUP-OK" in installed.stdout, installed.stdout[-3000:] + installed.stderr[-3000:]
+    lab = run("source .venv/bin/activate\npython -m jupyterlab --version")  # the notebook extra (only resolved here: the shim holds it)
+    assert lab.returncode == 0 and re.fullmatch(r"4\.\d+\.\d+\s*", lab.stdout), lab.stdout[-3000:] + lab.stderr[-3000:]
     stub = run("source .venv/bin/activate\npytest assignments/02")
     assert stub.returncode == 1, stub.stdout[-3000:] + stub.stderr[-3000:]
     assert str(folder) in stub.stdout and "dl-course-kit-student" in stub.stdout  # its own rootdir and plugin
@@ -186,3 +192,65 @@ def test_fresh_copy_installs_with_its_readme_commands_and_runs_the_public_tests(
     solved = run("source .venv/bin/activate\npytest assignments/02 -q --examples 3")
     assert solved.returncode == 0, solved.stdout[-3000:] + solved.stderr[-3000:]
     assert "10.0/10" in solved.stdout
+
+
+def check_cells(book: nbformat.NotebookNode, assignment_id: str) -> list[nbformat.NotebookNode]:
+    mark = student_notebook.CHECK_MARK.format(id=assignment_id)
+    return [c for c in book.cells if c.cell_type == "code" and c.source.startswith(mark)]
+
+
+def test_release_has_a_notebook_per_assignment_that_runs_its_self_check(release, files):
+    readme = files["README.md"].decode()
+    lab = readme_block(readme, student.LAB_BEGIN, student.LAB_END)
+    assert lab == f"jupyter lab {student_notebook.relative_path(load_assignment(assignment_ids()[0]))}"
+    project = tomllib.loads(files["pyproject.toml"].decode())["project"]
+    assert any(r.startswith("jupyterlab") for r in project["optional-dependencies"]["notebook"])  # what `jupyter lab` needs
+    for assignment_id in assignment_ids():
+        assignment = load_assignment(assignment_id)
+        book = nbformat.reads(files[student_notebook.relative_path(assignment)].decode(), as_version=4)
+        nbformat.validate(book)
+        assert book.metadata.kernelspec.name == "python3"
+        code = [c for c in book.cells if c.cell_type == "code"]
+        assert not [c for c in code if c.outputs or c.execution_count], "released with outputs"
+        [check] = check_cells(book, assignment_id)
+        assert f'[sys.executable, "-m", "pytest", "assignments/{assignment_id}"]' in check.source and "cwd=root" in check.source
+        assert len(code) == 2 and "load_module(root" in code[1].source  # the self-check and the scratch cell, nothing else runs
+        markdown = "\n".join(c.source for c in book.cells if c.cell_type == "markdown")
+        assert f"[`{assignment.module}.py`]({assignment.module}.py)" in markdown  # opens the student's file in the editor
+        assert all(f"- `{f.name}(" in markdown for f in assignment.functions)
+        headings = re.findall(r"^#+ .*$", (ASSIGNMENTS / assignment_id / "README.md").read_text(), re.M)
+        assert headings and all(h in markdown for h in headings), "the README's sections are the notebook's"
+
+
+def test_notebooks_are_reproducible():
+    """The same sources give the same notebook bytes (cell ids included), so the zip stays byte-for-byte reproducible."""
+    assignment = load_assignment("02")
+    assert nbformat.writes(student_notebook.notebook(assignment)) == nbformat.writes(student_notebook.notebook(assignment))
+
+
+def test_notebook_runs_its_self_check_headless_on_the_file_as_last_saved(release, tmp_path):
+    """nbclient runs the released notebook of 02 as JupyterLab would (kernel in the notebook's folder): the stub's
+    summary; then, the file replaced by the solution, the same cell in the same kernel gives full marks."""
+    from nbclient import NotebookClient
+
+    copy = tmp_path / "release"
+    shutil.copytree(release.folder, copy)
+    notebook = copy / student_notebook.relative_path(load_assignment("02"))
+    book = nbformat.read(notebook, as_version=4)
+    [check] = check_cells(book, "02")
+    index = book.cells.index(check)
+
+    def summary() -> str:  # pytest colours its output in a kernel
+        return re.sub(r"\x1b\[[0-9;]*m", "", "".join(o.get("text", "") for o in check.outputs))
+
+    client = NotebookClient(book, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}})
+    with client.setup_kernel():
+        client.execute_cell(check, index)
+        text = summary()
+        assert f"rootdir: {copy}" in text and "Assignment 02: softmax regression" in text
+        assert text.count("not started") == 4 and re.search(r"│ total\s*│\s*│\s*0\.0/10 │", text), text[-3000:]
+        (notebook.parent / "softmax.py").write_bytes((SOLUTIONS / "softmax.py").read_bytes())
+        check.outputs = []
+        client.execute_cell(check, index)
+        text = summary()
+        assert re.search(r"│ total\s*│\s*│\s*10\.0/10 │", text) and "not started" not in text, text[-3000:]

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.release import leaks
+from autograder.release import leaks, student_notebook
 from autograder.release.common import copy_files, selected, write_text, write_zip
 from kit.catalog import ASSIGNMENTS, ROOT, load_assignment
 
@@ -22,6 +22,7 @@ NAME = "dl-course-kit-student"
 KIT_INSTRUCTOR_ONLY = ("stubs.py",)  # writes stubs from solutions/: an instructor's tool
 SETUP_BEGIN, SETUP_END = "<!-- setup:begin -->", "<!-- setup:end -->"
 CHECK_BEGIN, CHECK_END = "<!-- check:begin -->", "<!-- check:end -->"
+LAB_BEGIN, LAB_END = "<!-- lab:begin -->", "<!-- lab:end -->"
 
 
 @dataclass
@@ -65,6 +66,7 @@ def _populate(stage: Path, ids: list[str]) -> int:
     copied += copy_files(ROOT / "datasets", stage / "datasets")
     for assignment_id in ids:
         copied += copy_files(ASSIGNMENTS / assignment_id, stage / "assignments" / assignment_id)
+        copied.append(student_notebook.write(load_assignment(assignment_id), stage / "assignments" / assignment_id))
     write_text(stage / "README.md", student_readme(ids))
     write_text(stage / "pyproject.toml", student_pyproject())
     write_text(stage / ".gitignore", ".venv/\n__pycache__/\n*.pyc\n.hypothesis/\n.pytest_cache/\n*.egg-info/\n")
@@ -74,11 +76,13 @@ def _populate(stage: Path, ids: list[str]) -> int:
 def student_pyproject(root: Path = ROOT) -> str:
     """The kit's own pyproject cut down to what students install: kit, datasets, the pytest plugin."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    notebook = project["optional-dependencies"]["notebook"]  # JupyterLab, for the notebooks
 
     def strings(values: list[str]) -> str:
         return "[\n" + "".join(f"    {json.dumps(v)},\n" for v in values) + "]"
 
-    return f"""# The student kit: `pip install -e .` installs the exercise framework, its pytest plugin and the data sets.
+    return f"""# The student kit: `pip install -e .` installs the exercise framework, its pytest plugin and the data sets;
+# `pip install -e ".[notebook]"` adds JupyterLab, for the notebooks.
 [build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -89,6 +93,9 @@ version = "{project["version"]}"
 description = {json.dumps(project.get("description", ""))}
 requires-python = "{project.get("requires-python", ">=3.11")}"
 dependencies = {strings(project["dependencies"])}
+
+[project.optional-dependencies]
+notebook = {strings(notebook)}
 
 [project.entry-points.pytest11]
 kit = "kit.pytest_plugin"
@@ -116,6 +123,8 @@ def student_readme(ids: list[str]) -> str:
             f"{assignment.points:g} | `pytest assignments/{assignment_id}` |"
         )
     first = ids[0]
+    first_notebook_path = student_notebook.relative_path(load_assignment(first))
+    notebook_of_first = student_notebook.notebook_name(load_assignment(first))
     table = "\n".join(rows)
     return f"""# Deep learning from scratch: the assignments
 
@@ -128,9 +137,9 @@ cells, attention, optimizers) from elementary PyTorch tensor operations, in the 
 {table}
 
 Each `assignments/NN/` folder holds the file you edit (its functions raise
-`NotImplementedError` until you write them), its public tests (`test_*.py`) and, for most
-assignments, a README with the maths. Do not edit the test files: they are the same ones
-your instructor runs.
+`NotImplementedError` until you write them), its public tests (`test_*.py`), a README with
+the maths and a notebook for JupyterLab, `NN-<module>.ipynb` (see "Working in JupyterLab").
+Do not edit the test files: they are the same ones your instructor runs.
 
 ## Set up (once)
 
@@ -140,13 +149,14 @@ You need Python 3.11 or newer; no GPU. In this folder:
 ```
 python3 -m venv .venv
 source .venv/bin/activate
-python -m pip install -e .
+python -m pip install -e ".[notebook]"
 ```
 {SETUP_END}
 
-This installs PyTorch and the test tools into `.venv`. In every new terminal, activate the
-environment again with `source .venv/bin/activate` (on Windows: `.venv\\Scripts\\activate`,
-and `py -m venv .venv` to create it).
+This installs PyTorch, the test tools and JupyterLab into `.venv` (`python -m pip install -e .`
+leaves JupyterLab out, if you only work in a terminal and your own editor). In every new
+terminal, activate the environment again with `source .venv/bin/activate` (on Windows:
+`.venv\\Scripts\\activate`, and `py -m venv .venv` to create it).
 
 ## Check yourself
 
@@ -186,6 +196,24 @@ These are the public tests only; the grade also includes hidden tests.
 It needs no network, runs in seconds and is deterministic: the same code gives the same
 result on every run.
 
+## Working in JupyterLab
+
+Each assignment has a notebook beside its file: `assignments/NN/NN-<module>.ipynb`, for
+example `assignments/{first}/{notebook_of_first}`. With the environment active, in this folder:
+
+{LAB_BEGIN}
+```
+jupyter lab {first_notebook_path}
+```
+{LAB_END}
+
+opens it in your browser (`jupyter lab` alone opens the file browser on this folder). The
+notebook has the assignment's maths and the list of functions to write; you write them in
+`assignments/NN/<module>.py` itself, in JupyterLab's editor (the notebook links to it). Save,
+then run the notebook's self-check cell (*Run > Run All Cells*): it runs
+`pytest assignments/NN` on your file as last saved and prints the same summary as above.
+Only the `.py` file is graded; the notebook is yours to scribble in.
+
 ## How you are graded
 
 These are the public tests only. Your instructor's grader runs them again with other
@@ -194,8 +222,9 @@ keep the inputs' dtype and device, and must not call the PyTorch routine they re
 (each assignment's file says which ones are off limits). The points in the table above are
 the assignment's total; the grade splits them over the checks of each function.
 
-If your course hands out Jupyter notebooks instead, each notebook has a test cell after
-every function that runs these same public checks (`kit.notebook.check`).
+If your course hands out nbgrader notebooks instead (you write the functions in the notebook
+itself), each has a test cell after every function that runs these same public checks
+(`kit.notebook.check`).
 
 ## Data sets
 
