@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the kit in ./.venv, plus, when apt is available, bubblewrap (the grader's sandbox) and
-# chromium (the headless browser of tests/test_browser.py, driven by Playwright). Safe to run again.
+# Installs the kit in ./.venv with its dev extra (test tools, JupyterLab, Dask's distributed for `grade --scheduler`),
+# plus, when apt is available, bubblewrap (the grader's sandbox) and chromium (the headless browser of
+# tests/test_browser.py, driven by Playwright). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 

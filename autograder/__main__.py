@@ -1,4 +1,4 @@
-"""python -m autograder grade --assignment NN --submissions DIR --out OUT [--jobs N]
+"""python -m autograder grade --assignment NN --submissions DIR --out OUT [--jobs N | --scheduler tcp://HOST:8786 | --scheduler local:N]
 
 python -m autograder report OUT            (re)builds OUT/report.html from OUT
 python -m autograder show OUT STUDENT      one student's results, hidden inputs included, for the instructor
@@ -7,6 +7,8 @@ python -m autograder show OUT STUDENT      one student's results, hidden inputs 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import sys
 import time
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--submissions", required=True, type=Path, help="one folder per student")
     grade.add_argument("--out", required=True, type=Path, help="where results.json files and grades.csv go")
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: grader.toml)")
+    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786|local:N",
+                       help='grade on a Dask cluster: its scheduler\'s address, or local:N for N worker processes here '
+                            '(pip install -e ".[cluster]"; docs/cluster.md)')
     grade.add_argument("--config", type=Path, default=None, help="default: the kit's grader.toml")
     grade.add_argument("--no-sandbox", action="store_true", help="run student code without bubblewrap (recorded in every result)")
     grade.add_argument("--no-report", action="store_true", help="skip OUT/report.html and the class summary (one-student runs)")
@@ -84,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade_class(args: argparse.Namespace, fail) -> int:
-    from autograder import class_report, sandbox
     from autograder import config as grader_config
-    from autograder.grade import Job, configured, fingerprint, grade_all, refused_folders, student_folders
+    from autograder import sandbox
+    from autograder.grade import configured
     from kit.catalog import ROOT, LoadError, assignment_ids, load_assignment
 
     args.config = args.config or ROOT / "grader.toml"
@@ -100,13 +105,45 @@ def grade_class(args: argparse.Namespace, fail) -> int:
         return fail(f"submissions folder {args.submissions} not found")
     if args.jobs is not None and args.jobs < 1:
         return fail("--jobs must be at least 1")
-    if not args.no_sandbox:
+    cluster, local = None, False
+    if args.scheduler is not None:
+        if args.jobs is not None:
+            return fail("--jobs and --scheduler exclude each other: on a cluster the workers' number decides how many are graded at once")
+        if importlib.util.find_spec("distributed") is None:
+            return fail('--scheduler needs Dask\'s distributed, which is not installed: pip install -e ".[cluster]"')
+        from autograder import cluster
+
+        try:
+            local = isinstance(cluster.parse(args.scheduler), int)
+        except cluster.SchedulerError as error:
+            return fail(str(error))
+    if not args.no_sandbox and (cluster is None or local):  # a remote worker checks its own when it is set up (cluster.GraderPlugin)
         try:
             sandbox.check_available()
         except sandbox.SandboxUnavailable as error:
             return fail(f"refusing to grade: {error}. Pass --no-sandbox to grade without one (recorded in every result).")
 
-    job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, args.config.read_text(), not args.no_sandbox))
+    with contextlib.ExitStack() as stack:
+        client, cuda = None, None
+        if cluster is not None:
+            try:
+                client = stack.enter_context(cluster.connect(args.scheduler))
+                cuda = cluster.workers_cuda(client, args.scheduler)
+            except OSError as error:  # TimeoutError included
+                return fail(f"cannot reach the Dask scheduler at {args.scheduler}: {error}")
+        outcome = _grade(args, fail, cfg, assignment, cluster, client, cuda)
+    if isinstance(outcome, int):
+        return outcome
+    return _finish(args, assignment, *outcome)
+
+
+def _grade(args: argparse.Namespace, fail, cfg, assignment, cluster, client, cuda: bool | None):
+    """Grade the class here (--jobs) or on the cluster (client): (run.json's record, refused folders, graded, skipped,
+    errors), or the exit status of a refusal."""
+    from autograder.grade import Job, fingerprint, grade_all, refused_folders, student_folders
+
+    config_text = args.config.read_text()
+    job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, config_text, not args.no_sandbox, cuda=cuda))
     refused = refused_folders(args.submissions)
     run = {  # for `report` (which reads OUT alone, and the submissions again for the similarity only) and no student
         "assignment": args.assignment, "submissions": str(args.submissions.resolve()), "submission_kb": cfg.limits.submission_kb,
@@ -116,9 +153,30 @@ def grade_class(args: argparse.Namespace, fail) -> int:
     report.write_atomically(report.run_path(args.out), json.dumps(run, indent=2) + "\n")
     progress = Progress()
     try:
-        graded, skipped, errors = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
+        if client is None:
+            graded, skipped, errors = grade_all(args.submissions, args.out, job, args.jobs or cfg.grader.jobs, progress)
+        else:
+            try:
+                graded, skipped, errors, workers = cluster.grade_all(client, args.submissions, args.out, job, config_text, progress)
+            except cluster.WorkerUnfit as error:
+                progress.stop()
+                hint = " Pass --no-sandbox to grade without one (recorded in every result)." if "bubblewrap" in str(error) else ""
+                return fail(f"refusing to grade: {error}.{hint}")
     finally:
         progress.stop()
+    if client is not None and workers:  # how long each worker took to set up (docs/cluster.md's model reads it)
+        setups = sorted(setup for setup, _ in workers.values() if setup is not None)
+        starts = sorted(start for _, start in workers.values() if start is not None)
+        took = f" in {setups[0]:.1f}-{setups[-1]:.1f} s each" if setups else ""
+        started = f" (sandbox start {starts[0]:.1f}-{starts[-1]:.1f} s)" if starts else ""
+        print(f"cluster: {len(workers)} Dask worker(s) set up for the run{took}{started}")
+    return run, refused, graded, skipped, errors
+
+
+def _finish(args: argparse.Namespace, assignment, run: dict, refused: list[str], graded: list[str], skipped: list[str], errors: dict[str, str]) -> int:
+    from autograder import class_report
+    from autograder.grade import student_folders
+
     rows = {}
     for folder in student_folders(args.submissions):
         results = report.read_results(args.out / folder.name / "results.json")

@@ -63,9 +63,13 @@ def runnable(checks: list[GradedCheck]) -> list[GradedCheck]:
     return [g for g in checks if g.check.device != "cuda" or cuda]
 
 
-def fingerprint(assignment: Assignment, config_text: str, isolated: bool) -> str:
-    """Changes whenever anything that decides a grade changes: the checks, the solution, the kit, the config."""
-    digest = hashlib.sha256(f"{assignment.id}:{isolated}:{torch.cuda.is_available()}:{config_text}".encode())
+def fingerprint(assignment: Assignment, config_text: str, isolated: bool, cuda: bool | None = None) -> str:
+    """Changes whenever anything that decides a grade changes: the checks, the solution, the kit, the config.
+
+    `cuda`: whether the grading processes have CUDA (their CUDA checks run only then); default:
+    this process's. On a Dask cluster it is the workers' (autograder.cluster)."""
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    digest = hashlib.sha256(f"{assignment.id}:{isolated}:{cuda}:{config_text}".encode())
     sources = [*sorted((ROOT / "kit").glob("*.py")), *sorted((ROOT / "autograder").glob("*.py"))]
     sources += [*sorted((ROOT / "assignments" / assignment.id).glob("test_*.py")), ROOT / "solutions" / f"{assignment.module}.py"]
     sources.append(ROOT / "autograder" / "hidden" / f"{assignment.module}.py")
@@ -79,10 +83,17 @@ def grade_submission(student_dir: Path, job: Job, trusted_runner: Callable[[Subm
     """`trusted_runner`: runs the submission in this process instead of the sandbox, for trusted code
     only (benchmarks/grading.py's in-process floor: the solution and the mutants)."""
     started = time.monotonic()
+    module = load_assignment(job.assignment_id).module
+    return grade_found(find(student_dir, module, job.config.limits.submission_kb), job, trusted_runner, started)
+
+
+def grade_found(
+    submission: Submission, job: Job, trusted_runner: Callable[[Submission], Any] | None = None, started: float | None = None,
+) -> report.SubmissionResult:
+    """Grade what `submissions.find` read: where the student's folder is not at hand (a Dask worker, autograder.cluster)."""
+    started = time.monotonic() if started is None else started
     assignment = configured(load_assignment(job.assignment_id), job.config)
     checks = runnable(graded_checks(assignment))
-    limits = job.config.limits
-    submission = find(student_dir, assignment.module, limits.submission_kb)
     seed = seed_for(job.config.grader.seed, assignment.id)  # the same inputs for every student: a fair exam
     result = report.SubmissionResult(submission.student, assignment.id, [f.name for f in assignment.functions])
     result.extra = {
@@ -175,17 +186,18 @@ def _record(result: report.SubmissionResult, assignment: Assignment, checks: lis
         result.notes.append(f"Passing checks of {functions} earned less than their points: {scoring.GATED_NOTE}.")
 
 
-def _start(submission: Submission, job: Job, result: report.SubmissionResult, tripwires: list[tuple[str, str]]) -> sandbox.SandboxRunner:
+def sandbox_limits(job: Job) -> sandbox.Limits:
+    """The sandbox's limits from grader.toml: with `job.isolated`, what names a worker's zygote (sandbox.shared_zygote)."""
     limits = job.config.limits
+    return sandbox.Limits(
+        startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
+        cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
+    )
+
+
+def _start(submission: Submission, job: Job, result: report.SubmissionResult, tripwires: list[tuple[str, str]]) -> sandbox.SandboxRunner:
     runner = sandbox.SandboxRunner(
-        load_assignment(job.assignment_id).module,
-        submission.source,
-        sandbox.Limits(
-            startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
-            cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
-        ),
-        isolated=job.isolated,
-        tripwires=tripwires,
+        load_assignment(job.assignment_id).module, submission.source, sandbox_limits(job), isolated=job.isolated, tripwires=tripwires,
     )
     error = runner.start()
     if error is not None:
@@ -270,8 +282,14 @@ def _install(pickled: bytes) -> None:
     tensor through a file descriptor of its own, thousands of them.
     """
     torch.set_num_threads(1)
-    for key, calls in pickle.loads(pickled).items():
-        _example_sets[key] = (calls, [{} for _ in calls])
+    install_examples(pickle.loads(pickled))
+
+
+def install_examples(drawn: dict[tuple, list]) -> None:
+    """`draw_all`'s sets as this process's example sets (their references computed here, once, as they are needed)."""
+    for key, calls in drawn.items():
+        if key not in _example_sets:
+            _example_sets[key] = (calls, [{} for _ in calls])
 
 
 def _run_safely(
@@ -386,6 +404,21 @@ def refused_folders(submissions: Path) -> list[str]:
     return [p.name for p in _folders(submissions) if p.name.casefold() in RESERVED]
 
 
+def pending(submissions: Path, out: Path, job: Job) -> tuple[list[Path], list[str]]:
+    """(the student folders to grade, the students whose results.json has this fingerprint and submission already)."""
+    todo, skipped = [], []
+    module = load_assignment(job.assignment_id).module
+    for folder in student_folders(submissions):
+        previous = report.read_results(out / folder.name / "results.json")
+        digest = find(folder, module, job.config.limits.submission_kb).digest
+        extra = (previous or {}).get("extra_data", {})
+        if extra.get("fingerprint") == job.fingerprint and extra.get("submission_sha256") == digest:
+            skipped.append(folder.name)
+        else:
+            todo.append(folder)
+    return todo, skipped
+
+
 def grade_all(
     submissions: Path, out: Path, job: Job, jobs: int, progress=None, trusted_runner: Callable[[Submission], Any] | None = None,
 ) -> tuple[list[str], list[str], dict[str, str]]:
@@ -395,15 +428,7 @@ def grade_all(
     written as soon as it is ready, so an interrupted run loses nothing already graded; a
     submission the grader itself failed on gets no results.json and is retried next run.
     """
-    todo, skipped = [], []
-    for folder in student_folders(submissions):
-        previous = report.read_results(out / folder.name / "results.json")
-        digest = find(folder, load_assignment(job.assignment_id).module, job.config.limits.submission_kb).digest
-        extra = (previous or {}).get("extra_data", {})
-        if extra.get("fingerprint") == job.fingerprint and extra.get("submission_sha256") == digest:
-            skipped.append(folder.name)
-        else:
-            todo.append(folder)
+    todo, skipped = pending(submissions, out, job)
     if progress is not None:
         progress.start(total=len(todo) + len(skipped), done=len(skipped))
     graded, errors = [], {}

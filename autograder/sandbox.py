@@ -334,6 +334,20 @@ def shared_zygote(limits: Limits, isolated: bool) -> Zygote:
     return zygote
 
 
+def warm_zygote(limits: Limits, isolated: bool) -> bool:
+    """Start this process's zygote for these limits now, unless it runs already; whether it was started."""
+    existing = _zygotes.get((limits, isolated))
+    before = existing.starts if existing is not None else 0
+    return shared_zygote(limits, isolated).starts > before
+
+
+def stop_zygotes() -> None:
+    """Kill this process's zygotes (a Dask worker's once its runs end: autograder.cluster); the next request starts one."""
+    for zygote in _zygotes.values():
+        zygote.kill()
+    _zygotes.clear()
+
+
 def _exit_reason(status: int, doing: str) -> str:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)

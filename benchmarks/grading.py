@@ -5,6 +5,7 @@ in-process (the floor), and nbgrader autograde; compare their throughput.
     python benchmarks/grading.py --n 1000 --jobs 2       # the README's figure
     python benchmarks/grading.py --assignment 10 --n 200 --nbgrader-n 0
     python benchmarks/grading.py --self-check-only       # students' pytest per assignment
+    python benchmarks/grading.py --n 100 --nbgrader-n 0 --scheduler local:2   # the Dask path beside --jobs 2
 
 The class is what instructors grade: of every 20 students, 8 hand in correct code (the
 solution and the honest rewrites of tests/honest, cycled), 9 code with one bug (those of the
@@ -20,6 +21,11 @@ points, from the grades themselves.
   pytest makes it), without sandbox, child process or socket. Trusted code only.
 - nbgrader: `nbgrader autograde` on the first `--nbgrader-n` students (it grades one at a
   time and takes seconds each); its test cells call the kit's checks.
+- with `--scheduler local:N` (or a scheduler's address): the kit again, on Dask
+  (`grade --scheduler`, autograder/cluster.py), beside `--jobs`: the throughput of each and
+  their ratio (`--rounds R` alternates the two R times and compares medians), the scheduler's
+  own cost per task (no-op tasks on a cluster like it), and docs/cluster.md's throughput model
+  from these figures.
 
 Each is timed as a command from start to end (Python, torch and the workers' start-up
 included), on this machine, in this run: quote the ratios. Peak memory is the largest
@@ -30,7 +36,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -104,15 +112,15 @@ def write_class(students: dict[str, str | None], module: str, folder: Path) -> N
             (folder / student / f"{module}.py").write_text(source)
 
 
-def measured(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of the largest process of `command`, which must succeed."""
+def measured(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MiB) of the largest process of `command`, which must succeed, and its stdout."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     peak_kib, code = done.stdout.split()[-2:]
     if int(code) != 0:
         sys.exit(f"benchmark: {' '.join(command[:6])}... failed:\n{done.stderr[-2000:]}")
-    return wall, int(peak_kib) // 1024
+    return wall, int(peak_kib) // 1024, done.stdout
 
 
 # ---------------------------------------------------------------- the in-process floor
@@ -176,12 +184,13 @@ def grade_in_process(assignment_id: str, submissions: Path, out: Path, jobs: int
 # ---------------------------------------------------------------- the three graders
 
 
-def kit(assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False) -> dict:
+def kit(assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False, scheduler: str | None = None) -> dict:
     grader = [__file__, "--floor"] if floor else ["-m", "autograder", "grade"]
-    arguments = ["--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out), "--jobs", str(jobs)]
-    wall, peak = measured([sys.executable, *grader, *arguments], ROOT)
+    arguments = ["--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out)]
+    arguments += ["--scheduler", scheduler] if scheduler else ["--jobs", str(jobs)]
+    wall, peak, stdout = measured([sys.executable, *grader, *arguments], ROOT)
     results = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/results.json"))}
-    return {"wall": wall, "peak": peak, "results": results}
+    return {"wall": wall, "peak": peak, "results": results, "stdout": stdout}
 
 
 def submitted_notebook(released: nbformat.NotebookNode, source: str, functions: list[str]) -> nbformat.NotebookNode:
@@ -205,7 +214,7 @@ def nbgrader(assignment_id: str, students: dict[str, str | None], work: Path) ->
         folder = course / "submitted" / student / assignment.module
         folder.mkdir(parents=True)
         nbformat.write(submitted_notebook(released, source, functions), str(folder / f"{assignment.module}.ipynb"))
-    wall, peak = measured([str(BIN / "nbgrader"), "autograde", assignment.module, "--force"], course, ENV)
+    wall, peak, _ = measured([str(BIN / "nbgrader"), "autograde", assignment.module, "--force"], course, ENV)
     return {"wall": wall, "peak": peak, "n": len(students)}
 
 
@@ -300,6 +309,95 @@ def write_seconds(results: dict[str, dict], folder: Path) -> float:
     return statistics.median(timings) if timings else 0.0
 
 
+# ---------------------------------------------------------------- the Dask path (--scheduler)
+
+
+def _echo(text: str) -> str:
+    return text * 4  # a result about the size of a results.json
+
+
+def scheduler_overhead(scheduler: str, tasks: int = 2000) -> float:
+    """Seconds per task that the Dask path itself costs: `tasks` no-op tasks, each carrying a submission-sized
+    text (4 KiB) and returning a result-sized one (16 KiB), on a cluster like the grader's (the same address, or
+    a LocalCluster like local:N), submitted at once and collected as they complete, as the grader does."""
+    import distributed
+
+    from autograder import cluster
+
+    payload = "x" * 4096
+    with cluster.connect(scheduler, silence_logs=logging.CRITICAL) as client:  # no worker's heartbeat error as it closes
+        client.gather(client.map(_echo, [payload] * 50, pure=False))  # workers started and warm
+        started = time.perf_counter()
+        futures = [client.submit(_echo, payload, key=f"echo-{i}-{started}") for i in range(tasks)]
+        for _ in distributed.as_completed(futures, with_results=True):
+            pass
+        return (time.perf_counter() - started) / tasks
+
+
+def worker_setup(stdout: str) -> tuple[float, float]:
+    """(set-up, sandbox start) seconds per worker, the slowest, from the CLI's `cluster:` line."""
+    found = re.search(r"set up for the run in [\d.]+-([\d.]+) s each \(sandbox start [\d.]+-([\d.]+) s\)", stdout)
+    return (float(found[1]), float(found[2])) if found else (float("nan"), float("nan"))
+
+
+def pending_seconds(assignment_id: str, submissions: Path, out: Path) -> float:
+    """Per submission, the resume scan a run starts with (grade.pending: every file read and digested,
+    every results.json read), here on a class already graded."""
+    from autograder.grade import pending
+
+    job = shipped_job(assignment_id, isolated=True)
+    started = time.perf_counter()
+    todo, skipped = pending(submissions, out, job)
+    return (time.perf_counter() - started) / max(len(todo) + len(skipped), 1)
+
+
+MODEL_N, MODEL_WORKERS = 10_000, (10, 50, 200)
+
+
+def throughput_model(c: float, overhead: float, parent: float, setup: float, draws: float, scan: float) -> list[str]:
+    """docs/cluster.md's model: minutes for MODEL_N submissions on each of MODEL_WORKERS single-threaded workers.
+
+    T = scan N + draws + setup + max(N c / W, N overhead, N parent) + c: the parent's resume scan and its
+    draws come first; every worker sets itself up in parallel (setup); then the workers' share, the
+    scheduler's and the parent's per-task work run as a pipeline, the slowest deciding; the last
+    submission adds its own time.
+    """
+    lines = [f"  {'workers':>8}{'minutes':>9}{'submissions/min':>17}  bound by"]
+    for w in MODEL_WORKERS:
+        stages = {"the workers": MODEL_N * c / w, "the scheduler": MODEL_N * overhead, "the parent's writes": MODEL_N * parent}
+        bound = max(stages, key=stages.get)
+        total = scan * MODEL_N + draws + setup + stages[bound] + c
+        lines.append(f"  {w:>8}{total / 60:>9.1f}{MODEL_N / total * 60:>17.0f}  {bound}")
+    return lines
+
+
+def print_dask(args: argparse.Namespace, n: int, jobs: list[dict], dask: list[dict], overhead: float, draws: float, writes: float, scan: float) -> None:
+    wall = {"jobs": statistics.median(r["wall"] for r in jobs), "dask": statistics.median(r["wall"] for r in dask)}
+    rounds = f", median of {len(jobs)} alternating runs" if len(jobs) > 1 else ""
+    print(f"the kit on Dask (--scheduler {args.scheduler}) beside --jobs {args.jobs}{rounds}:")
+    print(f"{'grader':<34}{'wall s':>9}{'s/submission':>14}{'submissions/min':>17}{'peak RSS MiB':>14}")
+    for label, key, runs in ((f"--jobs {args.jobs}", "jobs", jobs), (f"--scheduler {args.scheduler}", "dask", dask)):
+        print(f"{label:<34}{wall[key]:>9.1f}{wall[key] / n:>14.3f}{n / wall[key] * 60:>17.1f}{max(r['peak'] for r in runs):>14}")
+    if len(jobs) > 1:
+        walls = {key: ", ".join(f"{r['wall']:.1f}" for r in runs) for key, runs in (("jobs", jobs), ("dask", dask))}
+        print(f"  wall s of each run: --jobs {walls['jobs']}; Dask {walls['dask']}")
+    ratio = wall["jobs"] / wall["dask"]
+    print(f"Dask / --jobs throughput: {ratio:.2f} (the Dask path takes {wall['dask'] / wall['jobs'] - 1:+.1%} time)")
+    same = sum(dask[0]["results"][s]["score"] == jobs[0]["results"][s]["score"] for s in jobs[0]["results"])
+    print(f"the same score with --jobs and on Dask: {same} of {len(jobs[0]['results'])} submissions")
+    times = [r["execution_time"] for r in dask[0]["results"].values()]
+    c = statistics.mean(times)
+    here = statistics.mean(r["execution_time"] for r in jobs[0]["results"].values())
+    print(f"mean grading time per submission, start-up left out: --jobs {here:.3f} s, Dask {c:.3f} s (first run of each)")
+    setup, start = worker_setup(dask[0]["stdout"])
+    parent = 2 * writes  # results.json and the instructor's file, each written atomically
+    print(f"measured for the model: per submission {c:.3f} s of one worker (mean grading time, {len(times)} submissions); "
+          f"the Dask path per task {overhead * 1000:.2f} ms (no-op tasks); worker set-up {setup:.1f} s (sandbox start {start:.1f} s); "
+          f"the parent per result {parent * 1000:.1f} ms; resume scan {scan * 1000:.2f} ms per submission; draws {draws:.2f} s")
+    print(f"model: {MODEL_N:,} submissions of {args.assignment} (docs/cluster.md, its assumptions):")
+    print("\n".join(throughput_model(c, overhead, parent, setup, draws, scan)))
+
+
 # ---------------------------------------------------------------- the students' self-check
 
 
@@ -331,6 +429,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="submissions")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers of the kit and of the floor (nbgrader autograde is sequential)")
     parser.add_argument("--nbgrader-n", type=int, default=24, help="students nbgrader grades (the first ones; 0: skip it)")
+    parser.add_argument("--scheduler", help="also grade on Dask (local:N or tcp://HOST:8786) and compare with --jobs")
+    parser.add_argument("--rounds", type=int, default=1, help="with --scheduler: alternate --jobs and Dask this many times")
     parser.add_argument("--self-check", action="store_true", help="also time every assignment's public tests on the solution")
     parser.add_argument("--self-check-only", action="store_true", help="time only the public tests (no class, no nbgrader)")
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)  # internal: the floor's command
@@ -354,11 +454,21 @@ def main() -> None:
         load = os.getloadavg()
         write_class(students, module, work / "class")
         ours = kit(args.assignment, work / "class", work / "kit-out", args.jobs)
+        jobs, dask = [ours], []
+        for i in range(args.rounds if args.scheduler else 0):
+            if i:
+                jobs.append(kit(args.assignment, work / "class", work / f"kit-out-{i}", args.jobs))
+            dask.append(kit(args.assignment, work / "class", work / f"dask-out-{i}", args.jobs, scheduler=args.scheduler))
         floor = kit(args.assignment, work / "class", work / "floor-out", args.jobs, floor=True)
         parsable = {s: text for s, text in students.items() if text is not None and "def (" not in text}
         theirs = nbgrader(args.assignment, dict(list(parsable.items())[: args.nbgrader_n]), work) if args.nbgrader_n else None
         draws, writes = draw_seconds(args.assignment), write_seconds(ours["results"], work / "rewritten")
+        if args.scheduler:
+            scan = pending_seconds(args.assignment, work / "class", work / "dask-out-0")
+            overhead = scheduler_overhead(args.scheduler)
     print_report(args, students, ours, floor, theirs, draws, writes, load)
+    if args.scheduler:
+        print_dask(args, len(students), jobs, dask, overhead, draws, writes, scan)
     if args.self_check:
         print_self_check()
 
