@@ -192,6 +192,7 @@ def sandbox_limits(job: Job) -> sandbox.Limits:
     return sandbox.Limits(
         startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
         cpu_seconds=limits.cpu_seconds, processes=limits.processes, file_mb=limits.file_mb, open_files=limits.open_files,
+        preload=load_assignment(job.assignment_id).preload,
     )
 
 

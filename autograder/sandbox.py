@@ -65,6 +65,7 @@ class Limits:
     open_files: int = 64
     scratch_mb: int = 64
     frame_mb: int = 64
+    preload: tuple[str, ...] = ()  # modules the zygote imports before its first fork (kit.spec.Assignment.preload)
 
 
 def _site_dirs() -> list[str]:
@@ -209,7 +210,7 @@ class Zygote:
             command = [os.path.realpath(sys.executable), "-I", "-S", "-B", str(CHILD), str(KIT.parent), *_site_dirs()]
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONHASHSEED": "0", "KIT_CONTROL": str(inside.fileno()), "KIT_SCRATCH": scratch,
+            "PYTHONHASHSEED": "0", "KIT_CONTROL": str(inside.fileno()), "KIT_SCRATCH": scratch, "KIT_PRELOAD": ",".join(self.limits.preload),
             **({"KIT_WIPE_SHM": "1"} if self.isolated else {}), **_gpu_environment(),
         }
         self.stderr = tempfile.TemporaryFile()  # bubblewrap's and the interpreter's start-up errors

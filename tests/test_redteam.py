@@ -426,6 +426,20 @@ def test_a_child_cannot_kill_its_zygote():
         runner.close()
 
 
+def test_an_assignments_preload_is_imported_by_the_zygote_not_each_child():
+    """Assignment.preload (10's matplotlib, 0.4 s an import): the zygote imports it once, and every child it forks
+    finds it imported; without it, a child does not."""
+    source = "import sys\n\n\ndef loaded(x):\n    return x + int('mailbox' in sys.modules)\n"
+    for preload, expected in (((), 0.0), (("mailbox",), 1.0)):
+        runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(preload=preload))
+        try:
+            assert runner.start() is None
+            outcome = runner.run("loaded", Call((torch.zeros(1),), {}, seed=0), "cpu")
+            assert outcome.error is None and outcome.output.item() == expected, preload
+        finally:
+            runner.close()
+
+
 def test_a_hung_child_is_killed_and_the_zygote_kept():
     """A time-out costs the child, not the zygote: the next check forks a new one in milliseconds."""
     source = (SOLUTIONS / "softmax.py").read_text() + "\n\ndef spin(x):\n    while True:\n        pass\n"

@@ -528,6 +528,7 @@ ASSIGNMENT = Assignment(
         "torch.nn.functional.conv2d", "torch.nn.functional.batch_norm", "torch.nn.functional.max_pool2d",
         "torch.nn.functional.cross_entropy", "torch.nn.functional.log_softmax", "torch.nn.functional.softmax",
     ),
+    preload=("matplotlib.figure", "matplotlib.backends.backend_agg"),  # plot_history's: once per sandbox, not per child
 )
 
 test_public = public_tests(ASSIGNMENT)
