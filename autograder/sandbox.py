@@ -478,7 +478,7 @@ class Sandbox:
             raise wire.WireError("the sandboxed process sent a malformed reply")
         limits = wire.Limits(max_payload_bytes=self.limits.frame_mb << 20)
         outcomes = []
-        for meta, output, after, file in zip(parts[0::4], parts[1::4], parts[2::4], parts[3::4], strict=True):
+        for call, meta, output, after, file in zip(calls, parts[0::4], parts[1::4], parts[2::4], parts[3::4], strict=True):
             status = _json([meta])
             error = status.get("error") if isinstance(status, dict) else 0
             if error is not None and not isinstance(error, str):
@@ -487,7 +487,7 @@ class Sandbox:
                 raise wire.WireError("the sandboxed process left out the inputs after the call")
             record = status.get("record")  # judged in kit.forbidden, failed call or not: a malformed one fails
             reply = Reply(output, after if inputs else None, error[:500] if error else None, status.get("not_implemented") is True, file if status.get("file") is True else None, record)
-            outcomes.append(outcome_from_reply(reply, limits))  # sizes and structure validated as they are decoded
+            outcomes.append(outcome_from_reply(reply, limits, call))  # sizes and structure validated as they are decoded
         traffic.decode_seconds += time.perf_counter() - received
         return outcomes
 

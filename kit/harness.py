@@ -104,13 +104,20 @@ class Runner(Protocol):
     ) -> Outcome: ...
 
 
-def outcome_from_reply(reply: Reply, limits: wire.Limits = wire.Limits()) -> Outcome:
-    """The reply's frames decoded (and so validated) once; `inputs_after` is None where the inputs were not sent."""
+def outcome_from_reply(reply: Reply, limits: wire.Limits = wire.Limits(), call: Call | None = None) -> Outcome:
+    """The reply's frames decoded (and so validated) once; `inputs_after` is None where the inputs were not sent.
+
+    `call`: the call the reply answers. Where the inputs came back as the very bytes they were sent
+    as (`call.frame`: most calls leave them alone), `inputs_after` is a copy of the call's own
+    arguments, which is what decoding those bytes would give, without decoding them.
+    """
     if reply.error is not None:
         return Outcome(error=reply.error, not_implemented=reply.not_implemented, record=reply.record)
     value, devices = wire.decode(reply.output, limits)
     after = None
-    if reply.inputs is not None:
+    if reply.inputs is not None and call is not None and reply.inputs == call.frame:
+        after = Call(*(tree_map(lambda t: t.detach().clone(), part) for part in (call.args, call.kwargs)))
+    elif reply.inputs is not None:
         args_kwargs, _ = wire.decode(reply.inputs, limits)
         if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
             raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
@@ -127,7 +134,7 @@ class InProcessRunner:
     ) -> Outcome:
         started, cpu = time.perf_counter(), time.process_time()
         reply = execute(self.module, function, call, device, autograd=autograd, record=record or meter, inputs=inputs)
-        outcome = outcome_from_reply(reply)
+        outcome = outcome_from_reply(reply, call=call)
         outcome.seconds, outcome.cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         return outcome
 
