@@ -110,6 +110,21 @@ def test_a_well_formed_inputs_frame_is_accepted():
     assert outcome.output == 1.0 and outcome.inputs_after.kwargs == {"dim": 0}
 
 
+def test_inputs_sent_back_unchanged_are_a_copy_of_the_call_and_changed_ones_are_read():
+    """outcome_from_reply's short cut: inputs that come back as the bytes they were sent as are the call's own
+    arguments, copied (a check may change what it is handed; the drawn call serves every student); any other
+    bytes are decoded, so a change made in place is seen."""
+    call = Call((torch.arange(6.0).reshape(2, 3), [torch.ones(2)]), {"dim": 1, "generator": {"kit.argument": "generator", "seed": 3}})
+    same = outcome_from_reply(Reply(wire.encode(1.0), call.frame), call=call).inputs_after
+    assert same.args[0] is not call.args[0] and same.args[1][0] is not call.args[1][0] and same.kwargs == call.kwargs
+    assert wire.encode((same.args, same.kwargs)) == call.frame
+    same.args[0].zero_()
+    assert call.args[0].sum() == 15
+    changed = call.map(lambda t: t + 1)
+    seen = outcome_from_reply(Reply(wire.encode(1.0), wire.encode((changed.args, changed.kwargs))), call=call).inputs_after
+    assert torch.equal(seen.args[0], changed.args[0]) and not torch.equal(seen.args[0], call.args[0])
+
+
 def test_a_meta_tensor_never_passes_a_comparison_with_values():
     from kit.harness import assert_close
 
