@@ -27,6 +27,15 @@ if ! command -v bwrap >/dev/null 2>&1 || ! has_chromium; then
   fi
 fi
 
+# The user of the grader's unprivileged sandbox (where bubblewrap cannot start; docs/redteam.md). Made only as root.
+if ! id -u kit-sandbox >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin kit-sandbox
+  else
+    echo "setup.sh: no user kit-sandbox (as root: useradd --system --no-create-home --shell /usr/sbin/nologin kit-sandbox); the unprivileged sandbox uses nobody instead" >&2
+  fi
+fi
+
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "setup.sh: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2

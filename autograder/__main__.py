@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                        help='grade on a Dask cluster: its scheduler\'s address, or local:N for N worker processes here '
                             '(pip install -e ".[cluster]"; docs/cluster.md)')
     grade.add_argument("--config", type=Path, default=None, help="default: the kit's grader.toml")
-    grade.add_argument("--no-sandbox", action="store_true", help="run student code without bubblewrap (recorded in every result)")
+    grade.add_argument("--sandbox", choices=("auto", "bubblewrap", "unprivileged"), default="auto",
+                       help="which sandbox: auto (the default) takes bubblewrap where it starts, else the unprivileged tier "
+                            "(Landlock, a user of its own, seccomp; docs/redteam.md); recorded in every result")
+    grade.add_argument("--no-sandbox", action="store_true", help="run student code without any sandbox (recorded in every result)")
     grade.add_argument("--no-report", action="store_true", help="skip OUT/report.html and the class summary (one-student runs)")
     rebuild = commands.add_parser("report", help="(re)build OUT/report.html from a graded OUT")
     rebuild.add_argument("out", type=Path)
@@ -117,11 +120,14 @@ def grade_class(args: argparse.Namespace, fail) -> int:
             local = isinstance(cluster.parse(args.scheduler), int)
         except cluster.SchedulerError as error:
             return fail(str(error))
+    args.tier = "none" if args.no_sandbox else "bubblewrap" if args.sandbox == "auto" else args.sandbox
     if not args.no_sandbox and (cluster is None or local):  # a remote worker checks its own when it is set up (cluster.GraderPlugin)
         try:
-            sandbox.check_available()
+            args.tier = sandbox.choose_tier(args.sandbox)
         except sandbox.SandboxUnavailable as error:
             return fail(f"refusing to grade: {error}. Pass --no-sandbox to grade without one (recorded in every result).")
+        if args.tier != "bubblewrap" and args.sandbox == "auto":
+            print("autograder: bubblewrap cannot start here; grading in the unprivileged sandbox (recorded in every result)", file=sys.stderr)
 
     with contextlib.ExitStack() as stack:
         client, cuda = None, None
@@ -143,11 +149,13 @@ def _grade(args: argparse.Namespace, fail, cfg, assignment, cluster, client, cud
     from autograder.grade import Job, fingerprint, grade_all, refused_folders, student_folders
 
     config_text = args.config.read_text()
-    job = Job(args.assignment, cfg, isolated=not args.no_sandbox, fingerprint=fingerprint(assignment, config_text, not args.no_sandbox, cuda=cuda))
+    tier = "bubblewrap" if args.tier == "none" else args.tier  # Job.tier names the sandbox of an isolated job
+    job = Job(args.assignment, cfg, isolated=not args.no_sandbox, tier=tier,
+              fingerprint=fingerprint(assignment, config_text, not args.no_sandbox, cuda=cuda, tier=tier))
     refused = refused_folders(args.submissions)
     run = {  # for `report` (which reads OUT alone, and the submissions again for the similarity only) and no student
         "assignment": args.assignment, "submissions": str(args.submissions.resolve()), "submission_kb": cfg.limits.submission_kb,
-        "points": {f.name: f.points for f in assignment.functions}, "sandbox": not args.no_sandbox, "fingerprint": job.fingerprint,
+        "points": {f.name: f.points for f in assignment.functions}, "sandbox": not args.no_sandbox, "sandbox_tier": args.tier, "fingerprint": job.fingerprint,
         "students": [f.name for f in student_folders(args.submissions)], "refused": refused, "errors": {},
     }
     report.write_atomically(report.run_path(args.out), json.dumps(run, indent=2) + "\n")

@@ -15,6 +15,11 @@ The zygote is not dumpable, so a child cannot reach its memory or descriptors th
 child reads the submission itself and forbids itself new processes (seccomp) before that,
 so no student's code or data ever sits in the memory the next child is forked from.
 
+In the unprivileged tier (no bubblewrap; autograder/sandbox.py) the zygote confines itself
+before anything else runs (`confine`): no new privileges, then a Landlock ruleset that the
+grader planned (read the runtime, write the scratch folder, no TCP); each child then adds a
+domain of its own that cannot signal or reach any process outside it, its zygote included.
+
 Nothing these processes send is trusted: the grader validates every frame.
 """
 
@@ -30,14 +35,91 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import sys
 
 CONTROL = int(os.environ.pop("KIT_CONTROL"))
 SCRATCH = os.environ.pop("KIT_SCRATCH")  # wiped after every submission
 WORK = os.path.join(SCRATCH, "work")
 SHARED_MEMORY = "/dev/shm" if os.environ.pop("KIT_WIPE_SHM", "") else None
+CONFINE = json.loads(os.environ.pop("KIT_CONFINE", "null"))  # the unprivileged tier's Landlock plan, else None
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 4, 38, 22, 2
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, LINUX_CAPABILITY_VERSION_3 = 24, 47, 4, 0x20080522
 libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+# Landlock (linux/landlock.h): system calls, and the access rights each ABI version knows
+LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF, LANDLOCK_RULE_PATH_BENEATH = 444, 445, 446, 1
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR, FS_TRUNCATE, FS_IOCTL_DEV = 1, 2, 4, 8, 1 << 14, 1 << 15
+FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV  # the only ones a rule on a file may hold
+NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
+
+
+def _filesystem_rights(abi: int) -> int:
+    """Every filesystem right of this ABI: all of them are handled, so whatever no rule grants is denied."""
+    rights = (1 << 13) - 1  # ABI 1: execute ... make_sym
+    return rights | (1 << 13 if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0) | (FS_IOCTL_DEV if abi >= 5 else 0)
+
+
+def landlock(abi: int, rules: list[tuple[str, int]], scoped: int = 0) -> None:
+    """Restrict this process (and all it forks) to `rules` (path, rights), no TCP, and the `scoped` scopes."""
+    handled_fs = _filesystem_rights(abi) if rules else 0
+    handled_net = NET_BIND_TCP | NET_CONNECT_TCP if rules and abi >= 4 else 0
+    attr = struct.pack("=QQQ", handled_fs, handled_net, scoped)[: 8 if abi < 4 else 16 if abi < 6 else 24]
+    ruleset = libc.syscall(ctypes.c_long(LANDLOCK_CREATE_RULESET), ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)), ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "could not create the Landlock ruleset")
+    try:
+        for path, rights in rules:
+            parent = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                allowed = rights & handled_fs & (FILE_RIGHTS if not stat.S_ISDIR(os.fstat(parent).st_mode) else ~0)
+                rule = struct.pack("=Qi", allowed, parent)
+                if libc.syscall(ctypes.c_long(LANDLOCK_ADD_RULE), ctypes.c_int(ruleset), ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), ctypes.c_char_p(rule), ctypes.c_uint32(0)) != 0:
+                    raise OSError(ctypes.get_errno(), f"could not add the Landlock rule for {path}")
+            finally:
+                os.close(parent)
+        if libc.syscall(ctypes.c_long(LANDLOCK_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), "could not enforce the Landlock ruleset")
+    finally:
+        os.close(ruleset)
+
+
+def drop_capabilities() -> None:
+    """Hold no capability, as root too: a grader that is root and cannot start the zygote as another user
+    (its runtime under /root) must not hand a child CAP_SYS_RESOURCE (raise its own limits), CAP_KILL, ..."""
+    for capability in range(64):  # the bounding set: needs CAP_SETPCAP, which a non-root zygote lacks and needs not
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = struct.pack("=Ii", LINUX_CAPABILITY_VERSION_3, 0)
+    if libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(bytes(24))) != 0:  # effective, permitted, inheritable: none
+        raise OSError(ctypes.get_errno(), "could not drop the capabilities")
+
+
+def confine(plan: dict) -> None:
+    """The unprivileged tier's walls for the zygote and all it forks: no capabilities, no new privileges,
+    then Landlock where the kernel has it."""
+    drop_capabilities()
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "could not set no_new_privs")
+    abi = plan["abi"]
+    if abi:
+        read, full = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR, _filesystem_rights(abi)
+        device = FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE
+        rules = [(p, read) for p in plan["read"]] + [(p, full) for p in plan["write"]] + [(p, device) for p in plan["devices"]]
+        rules += [(p, device | read | FS_IOCTL_DEV) for p in plan["gpus"]]
+        landlock(abi, rules)
+
+
+def for_this_process(program: bytes, self_pid: int) -> bytes:
+    """The filter with this process's pid where the parent wrote `self_pid` (autograder/seccomp.py's SELF_PID)."""
+    code = bytearray(program)
+    for at in range(0, len(code), 8):
+        op, jt, jf, k = struct.unpack_from("=HBBI", code, at)
+        if k == self_pid:
+            struct.pack_into("=HBBI", code, at, op, jt, jf, os.getpid())
+    return bytes(code)
 
 
 def forbid_new_processes(program: bytes) -> None:
@@ -65,7 +147,7 @@ def serve_submission(channel: int) -> None:
     request = json.loads(header)
     if request.get("seccomp"):
         try:
-            forbid_new_processes(bytes.fromhex(request["seccomp"]))
+            forbid_new_processes(for_this_process(bytes.fromhex(request["seccomp"]), int(request.get("seccomp_self_pid", -1))))
         except OSError:
             if request.get("seccomp_required", True):
                 raise  # in the sandbox, never run a submission without it
@@ -111,7 +193,7 @@ def serve_submission(channel: int) -> None:
             reply = execute(
                 module, header["function"], call, header["device"], autograd=header["autograd"],
                 record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
-                inputs=header.get("inputs") is not False,
+                inputs=header.get("inputs") is not False, files_in=WORK,
             )
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
@@ -134,7 +216,9 @@ def become_child(channel: int) -> None:
     """Right after fork: keep only the submission's socket, then serve it. Never returns."""
     code = 1
     try:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # belt and braces: PID 1's death ends the namespace anyway
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # with bubblewrap, PID 1's death ends the namespace anyway
+        if CONFINE and CONFINE["abi"] >= 6:  # outside bubblewrap: no signal to, nor abstract socket of, any process but itself
+            landlock(CONFINE["abi"], [], SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         os.closerange(3, channel)
@@ -146,6 +230,8 @@ def become_child(channel: int) -> None:
 
 
 def main() -> None:
+    if CONFINE is not None:
+        confine(CONFINE)
     sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[1:]]
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # what submissions print goes nowhere and decides nothing

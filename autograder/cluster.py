@@ -185,16 +185,18 @@ class GraderPlugin(WorkerPlugin):
 
         torch.set_num_threads(1)  # as grade._install: the worker processes run side by side
         job = self.job
-        if job.isolated:
+        if job.sandbox_tier == "bubblewrap":
             sandbox.check_available()
+        elif job.sandbox_tier == "unprivileged":
+            sandbox.check_unprivileged()
         assignment = grade.configured(load_assignment(job.assignment_id), job.config)
-        self.fingerprint = grade.fingerprint(assignment, self.config_text, job.isolated)
+        self.fingerprint = grade.fingerprint(assignment, self.config_text, job.isolated, tier=job.tier)
         grade.install_examples(pickle.loads(self.drawn))
         self.drawn = b""
         if _grading.acquire(blocking=False):  # else another run's submission is being graded here; the first task starts it
             try:
                 started = time.monotonic()
-                if sandbox.warm_zygote(grade.sandbox_limits(job), job.isolated):
+                if sandbox.warm_zygote(grade.sandbox_limits(job), job.sandbox_tier):
                     self.sandbox_seconds = time.monotonic() - started
             finally:
                 _grading.release()

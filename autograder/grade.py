@@ -34,10 +34,15 @@ class Job:
     assignment_id: str
     config: Config
     isolated: bool = True  # False only with --no-sandbox
+    tier: str = "bubblewrap"  # which sandbox, when isolated: sandbox.choose_tier decides it for a run
     fingerprint: str = ""
     shrink: bool = True  # search for a smaller failing input to show: feedback only, scores are decided before it
     # only these functions' checks run, the others fail unrun (the kit's tests: a mutant is graded where it was mutated)
     functions: tuple[str, ...] | None = None
+
+    @property
+    def sandbox_tier(self) -> str:
+        return self.tier if self.isolated else "none"
 
 
 def seed_for(*parts: object) -> int:
@@ -63,13 +68,13 @@ def runnable(checks: list[GradedCheck]) -> list[GradedCheck]:
     return [g for g in checks if g.check.device != "cuda" or cuda]
 
 
-def fingerprint(assignment: Assignment, config_text: str, isolated: bool, cuda: bool | None = None) -> str:
+def fingerprint(assignment: Assignment, config_text: str, isolated: bool, cuda: bool | None = None, tier: str = "bubblewrap") -> str:
     """Changes whenever anything that decides a grade changes: the checks, the solution, the kit, the config.
 
     `cuda`: whether the grading processes have CUDA (their CUDA checks run only then); default:
     this process's. On a Dask cluster it is the workers' (autograder.cluster)."""
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    digest = hashlib.sha256(f"{assignment.id}:{isolated}:{cuda}:{config_text}".encode())
+    digest = hashlib.sha256(f"{assignment.id}:{tier if isolated else 'none'}:{cuda}:{config_text}".encode())
     sources = [*sorted((ROOT / "kit").glob("*.py")), *sorted((ROOT / "autograder").glob("*.py"))]
     sources += [*sorted((ROOT / "assignments" / assignment.id).glob("test_*.py")), ROOT / "solutions" / f"{assignment.module}.py"]
     sources.append(ROOT / "autograder" / "hidden" / f"{assignment.module}.py")
@@ -99,6 +104,8 @@ def grade_found(
     result.extra = {
         "inputs_id": hashlib.sha256(str(seed).encode()).hexdigest()[:16],  # names the drawn inputs without revealing the seed
         "sandbox": job.isolated,
+        "sandbox_tier": job.sandbox_tier,
+        **({"sandbox_parts": sandbox.unprivileged_parts().record()} if job.sandbox_tier == "unprivileged" else {}),
         "fingerprint": job.fingerprint,
         "submission_sha256": submission.digest,
     }
@@ -187,7 +194,7 @@ def _record(result: report.SubmissionResult, assignment: Assignment, checks: lis
 
 
 def sandbox_limits(job: Job) -> sandbox.Limits:
-    """The sandbox's limits from grader.toml: with `job.isolated`, what names a worker's zygote (sandbox.shared_zygote)."""
+    """The sandbox's limits from grader.toml: with `job.sandbox_tier`, what names a worker's zygote (sandbox.shared_zygote)."""
     limits = job.config.limits
     return sandbox.Limits(
         startup_seconds=limits.startup_seconds, call_seconds=limits.test_seconds, memory_mb=limits.memory_mb,
@@ -198,7 +205,7 @@ def sandbox_limits(job: Job) -> sandbox.Limits:
 
 def _start(submission: Submission, job: Job, result: report.SubmissionResult, tripwires: list[tuple[str, str]]) -> sandbox.SandboxRunner:
     runner = sandbox.SandboxRunner(
-        load_assignment(job.assignment_id).module, submission.source, sandbox_limits(job), isolated=job.isolated, tripwires=tripwires,
+        load_assignment(job.assignment_id).module, submission.source, sandbox_limits(job), tier=job.sandbox_tier, tripwires=tripwires,
     )
     error = runner.start()
     if error is not None:

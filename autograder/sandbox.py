@@ -1,16 +1,29 @@
-"""Running one submission in a bubblewrap sandbox, and talking to it in plain data.
+"""Running one submission in a sandbox, and talking to it in plain data.
 
-The child sees the Python runtime (read-only), the kit's execution helpers, one staged copy
-of the submission (read-only) and a small scratch tmpfs: no repository, no solutions, no
-hidden tests, no other students, no network, no environment secrets, no new processes. The
-parent enforces a wall-clock deadline on every request by killing the whole sandbox, and
+Two tiers, the stronger where it starts (`choose_tier`), the one used recorded in every result:
+- "bubblewrap": the child sees the Python runtime (read-only), the kit's execution helpers and
+  a small scratch tmpfs, in its own mount, PID, network, IPC and user namespaces: no
+  repository, no solutions, no hidden tests, no other students, no network, no environment
+  secrets, no new processes.
+- "unprivileged", where user namespaces are off (Docker as Gradescope runs it, many CI
+  runners): no namespaces, so the walls are the kernel's own. The zygote runs as a separate
+  user (`kit-sandbox`, else `nobody`) where the grader is root and that user can reach the
+  runtime; under a Landlock ruleset that lets it read only the runtime and a staged copy of
+  the kit's helpers and write only its scratch folder, with TCP denied (Landlock ABI 4) and
+  each child scoped away from signalling or reaching any process outside itself (ABI 6);
+  with no new privileges, the same rlimits and the same seccomp filter, which also refuses
+  new sockets. `unprivileged_parts` says which of these the machine allows; each is recorded.
+The parent enforces a wall-clock deadline on every request by killing the whole sandbox, and
 validates every frame it reads back.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
+import pwd
 import resource
 import shutil
 import signal
@@ -33,8 +46,13 @@ KIT = Path(__file__).resolve().parent.parent / "kit"
 CHILD = Path(__file__).resolve().parent / "child.py"
 
 
+TIERS = ("bubblewrap", "unprivileged", "none")  # "none": --no-sandbox
+SANDBOX_USERS = ("kit-sandbox", "nobody")  # the unprivileged tier's user: the set-up's own, else nobody's
+LANDLOCK_CREATE_RULESET, LANDLOCK_CREATE_RULESET_VERSION = 444, 1  # the same number on every architecture
+
+
 class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot create namespaces here."""
+    """No sandbox of the tier asked for can start here; the message says why."""
 
 
 @dataclass
@@ -178,6 +196,144 @@ def check_available() -> None:
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here: {probe.stderr.strip()[:300]}")
 
 
+# ---------------------------------------------------------------- the unprivileged tier (no user namespaces)
+
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")  # read and written, as bubblewrap's --dev offers them
+RUNTIME_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/alternatives")
+PROTECTED = (KIT.parent / "solutions", KIT.parent / "autograder" / "hidden", KIT.parent / "grader.toml")  # the second wall's
+
+
+@dataclass(frozen=True)
+class Unprivileged:
+    """What the unprivileged tier can apply on this machine: each part is recorded in every result."""
+
+    user: str | None  # whom the zygote runs as; None: the grader's own user (see `user_note`)
+    uid: int | None
+    gid: int | None
+    landlock: int  # the kernel's Landlock ABI version, 0 without Landlock
+    user_note: str = ""  # why the zygote keeps the grader's user, where it does
+
+    def record(self) -> dict[str, object]:
+        return {
+            "user": self.user or f"the grader's: {self.user_note}", "landlock_abi": self.landlock,
+            "filesystem": "landlock" if self.landlock else "file modes only",
+            "network": ("landlock (tcp) + " if self.landlock >= 4 else "") + "seccomp (no new sockets)",
+            "signals": "to itself only (seccomp" + (", and a Landlock scope)" if self.landlock >= 6 else ")"),
+            "protected_files_closed": self.uid is not None and not any(readable_by(p, self.uid, self.gid) for p in PROTECTED if p.exists()),
+            "capabilities": "none", "no_new_privileges": True, "seccomp": True, "rlimits": True,
+        }
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (1 in Linux 5.13, 4 with TCP rules in 6.7, 6 with scopes in 6.12); 0: none."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return max(int(libc.syscall(ctypes.c_long(LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))), 0)
+
+
+def readable_by(path: str | Path, uid: int, gid: int) -> bool:
+    """Whether a process of `uid`:`gid` without supplementary groups may search every folder down to
+    `path` and read it (search it, for a folder; run it, for a program) by the file modes alone."""
+
+    def allows(info: os.stat_result, bits: int) -> bool:
+        shift = 6 if info.st_uid == uid else 3 if info.st_gid == gid else 0
+        return (info.st_mode >> shift) & bits == bits
+
+    path = Path(path).resolve()
+    if not all(allows(folder.stat(), 1) for folder in reversed(path.parents)):
+        return False
+    info = path.stat()
+    return allows(info, 5 if path.is_dir() or info.st_mode & 0o111 else 4)
+
+
+def _runtime_paths() -> list[str]:
+    """What the unprivileged zygote may read: the interpreter, its standard library, site-packages, the system's libraries."""
+    paths = [sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)), *_site_dirs(), *RUNTIME_PATHS]
+    return sorted({p for p in paths if os.path.exists(p)})
+
+
+@functools.cache
+def unprivileged_parts() -> Unprivileged:
+    """The parts of the unprivileged tier this machine allows (see the module's docstring)."""
+    abi = landlock_abi()
+    if os.geteuid() != 0:
+        return Unprivileged(None, None, None, abi, "the grader is not root, so it cannot start processes as another user")
+    for name in SANDBOX_USERS:
+        try:
+            user = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        blocked = [p for p in _runtime_paths() if not readable_by(p, user.pw_uid, user.pw_gid)]
+        if blocked:
+            return Unprivileged(None, None, None, abi, f"the user {name} cannot read the Python runtime at {blocked[0]}")
+        return Unprivileged(name, user.pw_uid, user.pw_gid, abi)
+    return Unprivileged(None, None, None, abi, f"no user {' or '.join(SANDBOX_USERS)} on this machine")
+
+
+def check_unprivileged() -> Unprivileged:
+    """Raise SandboxUnavailable, saying why, unless the unprivileged tier holds here; else what it applies."""
+    if seccomp.submission_filter() is None:
+        raise SandboxUnavailable(f"the unprivileged sandbox needs a seccomp filter, which the kit has no system-call numbers for on {os.uname().machine}")
+    parts = unprivileged_parts()
+    if parts.user is None and not parts.landlock:
+        raise SandboxUnavailable(f"the unprivileged sandbox needs Landlock (Linux 5.13 or newer) or a user of its own, and {parts.user_note}")
+    probe = Zygote(Limits(startup_seconds=60), tier="unprivileged")
+    try:
+        probe.start()
+    except SandboxFailure as failure:
+        raise SandboxUnavailable(f"the unprivileged sandbox does not start here: {failure}") from None
+    finally:
+        probe.kill()
+    return parts
+
+
+def choose_tier(requested: str = "auto") -> str:
+    """The sandbox tier to grade in: `requested`, or with "auto" bubblewrap where it starts, else the unprivileged tier.
+    Raises SandboxUnavailable, with the reasons, where none starts."""
+    if requested not in ("auto", "bubblewrap", "unprivileged"):
+        raise ValueError(f"the sandbox tier must be auto, bubblewrap or unprivileged, not {requested!r}")
+    reasons = []
+    if requested in ("auto", "bubblewrap"):
+        try:
+            check_available()
+            return "bubblewrap"
+        except SandboxUnavailable as error:
+            if requested == "bubblewrap":
+                raise
+            reasons.append(str(error))
+    try:
+        check_unprivileged()
+        return "unprivileged"
+    except SandboxUnavailable as error:
+        raise SandboxUnavailable("; ".join([*reasons, str(error)])) from None
+
+
+def _stage_helpers() -> str:
+    """A copy of child.py and kit/ that the sandbox's user can read, wherever the repository is (often under a private home)."""
+    staged = tempfile.mkdtemp(prefix="kit-helpers-")
+    shutil.copytree(KIT, os.path.join(staged, "kit"), ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(CHILD, os.path.join(staged, "child.py"))
+    for top, _, files in os.walk(staged):
+        os.chmod(top, 0o755)
+        for name in files:
+            os.chmod(os.path.join(top, name), 0o644)
+    return staged
+
+
+def _driver_proc_dirs() -> list[str]:
+    """What NVIDIA's driver reads under /proc while CUDA starts (its thread names in /proc/self/task stay closed: untested)."""
+    return [d for d in ("/proc/driver/nvidia", "/proc/driver/nvidia-uvm") if os.path.isdir(d)]
+
+
+def _landlock_plan(parts: Unprivileged, staged: str, scratch: str) -> dict[str, object]:
+    """What child.py's `confine` applies: read-only paths, the scratch folder, device nodes, and the ABI to use."""
+    gpus = [str(node) for node in _gpu_device_nodes()] if _gpu_device_nodes() and _cuda_available() else []
+    return {
+        "abi": parts.landlock, "read": [*_runtime_paths(), staged, *(_driver_library_dirs() + _driver_proc_dirs() if gpus else [])],
+        "write": [scratch], "devices": [d for d in DEVICES if os.path.exists(d)], "gpus": gpus,
+    }
+
+
 class Zygote:
     """The sandboxed process that has imported torch and forks one child per submission.
 
@@ -187,12 +343,15 @@ class Zygote:
     next submission starts a new one.
     """
 
-    def __init__(self, limits: Limits, *, isolated: bool = True):
+    def __init__(self, limits: Limits, *, tier: str = "bubblewrap"):
+        if tier not in TIERS:
+            raise ValueError(f"unknown sandbox tier {tier!r}")
         self.limits = limits
-        self.isolated = isolated
+        self.tier = tier
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
-        self.scratch: str | None = None
+        self.scratch: str | None = None  # outside bubblewrap: the zygote's scratch folder, removed with it
+        self.staged: str | None = None  # the unprivileged tier's copy of the helpers
         self.starts = 0
 
     @property
@@ -202,21 +361,31 @@ class Zygote:
     def start(self) -> None:
         self.starts += 1
         self.control, inside = socket.socketpair()
-        if self.isolated:
+        python, user, confinement = os.path.realpath(sys.executable), {}, {}
+        if self.tier == "bubblewrap":
             scratch = "/tmp"
             command = self._bwrap_command()
-        else:  # --no-sandbox: a private scratch folder, never the machine's /tmp itself
+        else:  # a private scratch folder, never the machine's /tmp itself
             self.scratch = scratch = tempfile.mkdtemp(prefix="kit-scratch-")
-            command = [os.path.realpath(sys.executable), "-I", "-S", "-B", str(CHILD), str(KIT.parent), *_site_dirs()]
+            if self.tier == "none":  # --no-sandbox
+                command = [python, "-I", "-S", "-B", str(CHILD), str(KIT.parent), *_site_dirs()]
+            else:
+                parts = unprivileged_parts()
+                self.staged = _stage_helpers()
+                command = [python, "-I", "-S", "-B", os.path.join(self.staged, "child.py"), *_site_dirs()]
+                confinement = {"KIT_CONFINE": json.dumps(_landlock_plan(parts, self.staged, scratch)), "TMPDIR": scratch}
+                if parts.uid is not None:
+                    os.chown(scratch, parts.uid, parts.gid)
+                    user = {"user": parts.uid, "group": parts.gid, "extra_groups": []}
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONHASHSEED": "0", "KIT_CONTROL": str(inside.fileno()), "KIT_SCRATCH": scratch, "KIT_PRELOAD": ",".join(self.limits.preload),
-            **({"KIT_WIPE_SHM": "1"} if self.isolated else {}), **_gpu_environment(),
+            **({"KIT_WIPE_SHM": "1"} if self.tier == "bubblewrap" else {}), **confinement, **_gpu_environment(),
         }
         self.stderr = tempfile.TemporaryFile()  # bubblewrap's and the interpreter's start-up errors
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
-            pass_fds=[inside.fileno()], preexec_fn=self._apply_rlimits, start_new_session=True, env=environment,
+            pass_fds=[inside.fileno()], preexec_fn=self._apply_rlimits, start_new_session=True, env=environment, **user,
         )
         inside.close()
         try:
@@ -272,9 +441,10 @@ class Zygote:
         if self.control is not None:
             self.control.close()
             self.control = None
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            self.scratch = None
+        for folder in (self.scratch, self.staged):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self.scratch = self.staged = None
 
     def fork(self) -> int:
         """A fresh child for one submission; returns the grader's end of its socket (non-blocking)."""
@@ -323,23 +493,23 @@ def _json(parts: list[bytes]) -> object:
 _zygotes: dict[tuple, Zygote] = {}
 
 
-def shared_zygote(limits: Limits, isolated: bool) -> Zygote:
-    """This process's zygote for these limits, started (again) when needed."""
-    key = (limits, isolated)
+def shared_zygote(limits: Limits, tier: str) -> Zygote:
+    """This process's zygote for these limits and tier, started (again) when needed."""
+    key = (limits, tier)
     zygote = _zygotes.get(key)
     if zygote is None:
-        zygote = _zygotes[key] = Zygote(limits, isolated=isolated)
+        zygote = _zygotes[key] = Zygote(limits, tier=tier)
     if not zygote.alive:
         zygote.kill()
         zygote.start()
     return zygote
 
 
-def warm_zygote(limits: Limits, isolated: bool) -> bool:
-    """Start this process's zygote for these limits now, unless it runs already; whether it was started."""
-    existing = _zygotes.get((limits, isolated))
+def warm_zygote(limits: Limits, tier: str) -> bool:
+    """Start this process's zygote for these limits and tier now, unless it runs already; whether it was started."""
+    existing = _zygotes.get((limits, tier))
     before = existing.starts if existing is not None else 0
-    return shared_zygote(limits, isolated).starts > before
+    return shared_zygote(limits, tier).starts > before
 
 
 def stop_zygotes() -> None:
@@ -377,7 +547,7 @@ def child_cpu_clock(zygote: Zygote) -> int | None:
     """
     try:
         top = zygote.process.pid
-        inner = _children(top) if zygote.isolated else [top]
+        inner = _children(top) if zygote.tier == "bubblewrap" else [top]  # bubblewrap's child is the zygote
         if len(inner) != 1:
             return None
         child = _children(inner[0])
@@ -401,10 +571,10 @@ class Sandbox:
     """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
     def __init__(
-        self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None, traffic: Traffic | None = None,
+        self, module_name: str, source: str, limits: Limits, *, tier: str = "bubblewrap", tripwires: list | None = None, traffic: Traffic | None = None,
     ):
         self.module_name, self.source = module_name, source
-        self.limits, self.isolated = limits, isolated
+        self.limits, self.tier = limits, tier
         self.traffic = traffic or Traffic()
         self.tripwires = tripwires or []  # kit.forbidden.tripwires_for: the kernels the child replaces once it has imported the module
         self.zygote: Zygote | None = None
@@ -417,12 +587,13 @@ class Sandbox:
         return self.channel is not None and self.zygote is not None and self.zygote.alive
 
     def start(self) -> None:
-        self.zygote = shared_zygote(self.limits, self.isolated)
+        self.zygote = shared_zygote(self.limits, self.tier)
         self.channel = self.zygote.fork()
-        program = seccomp.no_new_processes_filter()  # without bubblewrap too: it needs no privileges
+        gpus = self.tier == "bubblewrap" and bool(_gpu_device_nodes()) and _cuda_available()  # as _gpu_binds gives them
+        program = seccomp.submission_filter(gpu=gpus)  # without bubblewrap too: it needs no privileges
         request = {
             "module": self.module_name, "cpu_seconds": self.limits.cpu_seconds,
-            "seccomp": program.hex() if program else None, "seccomp_required": self.isolated, "tripwires": self.tripwires,
+            "seccomp": program.hex() if program else None, "seccomp_self_pid": seccomp.SELF_PID, "seccomp_required": self.tier != "none", "tripwires": self.tripwires,
         }
         doing = "importing the submission"
         status = _json(self._exchange([json.dumps(request).encode(), self.source.encode()], self.limits.startup_seconds, doing))
@@ -531,9 +702,9 @@ class SandboxRunner:
 
     MAX_ZYGOTE_RESTARTS = 3  # each costs seconds; a submission that keeps breaking the zygote loses the rest
 
-    def __init__(self, module_name: str, source: str, limits: Limits, *, isolated: bool = True, tripwires: list | None = None):
+    def __init__(self, module_name: str, source: str, limits: Limits, *, tier: str = "bubblewrap", tripwires: list | None = None):
         self.module_name, self.source = module_name, source
-        self.limits, self.isolated, self.tripwires = limits, isolated, tripwires
+        self.limits, self.tier, self.tripwires = limits, tier, tripwires
         self.sandbox: Sandbox | None = None
         self.traffic = Traffic()  # over every process of the submission
         self.deadline = float("inf")
@@ -541,9 +712,9 @@ class SandboxRunner:
 
     def start(self) -> str | None:
         """Start the submission's process; return its load error, if any."""
-        self.sandbox = Sandbox(self.module_name, self.source, self.limits, isolated=self.isolated, tripwires=self.tripwires, traffic=self.traffic)
+        self.sandbox = Sandbox(self.module_name, self.source, self.limits, tier=self.tier, tripwires=self.tripwires, traffic=self.traffic)
         try:
-            zygote = shared_zygote(self.limits, self.isolated)  # started again if the last one died
+            zygote = shared_zygote(self.limits, self.tier)  # started again if the last one died
             self.first_zygote = zygote.starts if self.first_zygote is None else self.first_zygote
             if zygote.starts - self.first_zygote > self.MAX_ZYGOTE_RESTARTS:
                 self.sandbox = None

@@ -418,7 +418,7 @@ def probe(config: Config, unlimited: bool, sys_bind: bool) -> dict:
     if sys_bind:  # before the root is made read-only (the mount point is made then)
         at = next(i for i in range(len(command) - 1) if command[i : i + 2] == ["--remount-ro", "/"])
         command[at:at] = ["--ro-bind", "/sys", "/sys"]
-    program = seccomp.no_new_processes_filter() or b""
+    program = seccomp.submission_filter(gpu=True) or b""
     command += ["--", os.path.realpath(sys.executable), "-I", "-S", "-c", PROBE, program.hex(), *sandbox._sandbox_site_dirs()]
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", **sandbox._gpu_environment()}
     started = time.monotonic()

@@ -7,10 +7,11 @@ only torch and this module.
 from __future__ import annotations
 
 import contextlib
+import os
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -121,9 +122,20 @@ def read_back(path: str, limit: int) -> bytes | None:
     return data
 
 
+def _with_path(obj: Any, old: str, new: str) -> Any:
+    """`obj` with every string equal to `old`, in nested tuples, lists and dict values, replaced by `new`."""
+    if isinstance(obj, str):
+        return new if obj == old else obj
+    if isinstance(obj, tuple | list):
+        return type(obj)(_with_path(x, old, new) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _with_path(v, old, new) for k, v in obj.items()}
+    return obj
+
+
 def execute(
     module: ModuleType, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True,
-    tripwires: Tripwires | None = None, limits: wire.Limits = wire.Limits(), inputs: bool = True,
+    tripwires: Tripwires | None = None, limits: wire.Limits = wire.Limits(), inputs: bool = True, files_in: str | None = None,
 ) -> Reply:
     """Call `module.function` on `call` moved to `device`.
 
@@ -132,6 +144,9 @@ def execute(
     With `record`, the reply carries what the call ran (kit.dispatch), failed or not: through
     `tripwires` where the caller installed them (the sandboxed child), else an OpRecorder.
     With `inputs`, it carries the arguments as the call left them, to catch in-place changes.
+    With `files_in` (the sandboxed child's own folder), the file the grader reads back
+    (`Call.read_back`, a path the grader chose on its side) is written there instead: the
+    argument naming it is swapped for the child's path, and back in the inputs it returns.
 
     Shared by the in-process runner and the sandboxed child, so both judge exactly the same
     bytes.
@@ -140,6 +155,10 @@ def execute(
     if not callable(fn):
         return Reply(error=f"{module.__name__.rsplit('.', 1)[-1]}.py defines no function {function}()")
     local = call.clone().to(device)  # a private copy: students may modify it in place
+    target = call.read_back
+    if files_in is not None and target is not None:
+        target = os.path.join(files_in, os.path.basename(call.read_back))
+        local = Call(_with_path(local.args, call.read_back, target), _with_path(local.kwargs, call.read_back, target), local.seed, local.extra, target)
     seed_generators(call.seed)
     watch = (tripwires.watch(autograd) if tripwires is not None else OpRecorder(watch_inference_mode=not autograd)) if record else None
     try:
@@ -160,8 +179,9 @@ def execute(
     except Exception as error:
         return Reply(error=describe_error(error, getattr(module, "__file__", None)), record=_taken(watch))
     try:
-        file = None if call.read_back is None else read_back(call.read_back, limits.max_payload_bytes)
-        after = wire.encode((local.args, local.kwargs), limits) if inputs else None
+        file = None if target is None else read_back(target, limits.max_payload_bytes)
+        args, kwargs = (local.args, local.kwargs) if target == call.read_back else (_with_path(part, target, call.read_back) for part in (local.args, local.kwargs))
+        after = wire.encode((args, kwargs), limits) if inputs else None
         return Reply(wire.encode(output, limits), after, file=file, record=_taken(watch))
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")

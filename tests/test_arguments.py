@@ -117,7 +117,7 @@ def test_the_students_error_from_the_step_names_their_line():
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_both_arguments_are_made_inside_the_sandbox():
-    runner = sandbox.SandboxRunner("student", GREEDY, sandbox.Limits(), isolated=True)
+    runner = sandbox.SandboxRunner("student", GREEDY, sandbox.Limits())
     try:
         assert runner.start() is None
         step_call = Call((lookup_step(5, 3), 0, 1, 6))

@@ -166,18 +166,28 @@ def test_missing_assignment_and_folder_are_clear_errors(tmp_path):
     assert missing.returncode == 2 and "not found" in missing.stderr
 
 
-def test_refuses_without_a_sandbox_unless_told(tmp_path):
+def test_without_bubblewrap_grades_in_the_unprivileged_tier_and_without_a_sandbox_only_when_told(tmp_path):
     class_folder(tmp_path / "submissions", "02", mutants=0)
     shutil.rmtree(tmp_path / "submissions" / "stub")
     no_bwrap = {**os.environ, "PATH": str(Path(sys.executable).parent)}
-    refused = grade(tmp_path / "submissions", tmp_path / "out", env=no_bwrap)
+    refused = grade(tmp_path / "submissions", tmp_path / "out", "--sandbox", "bubblewrap", env=no_bwrap)
     assert refused.returncode == 2 and "refusing to grade" in refused.stderr and "--no-sandbox" in refused.stderr
     assert not (tmp_path / "out" / "solution").exists()
-    allowed = grade(tmp_path / "submissions", tmp_path / "out", "--no-sandbox", "--config", fast_config(tmp_path), env=no_bwrap)
+
+    fallback = grade(tmp_path / "submissions", tmp_path / "out", "--config", fast_config(tmp_path), env=no_bwrap)
+    if fallback.returncode == 2:  # no Landlock and no user of its own here: refused, as without any sandbox
+        assert "the unprivileged sandbox" in fallback.stderr and "--no-sandbox" in fallback.stderr
+    else:
+        assert fallback.returncode == 0 and "grading in the unprivileged sandbox" in fallback.stderr, fallback.stderr
+        results = json.loads((tmp_path / "out" / "solution" / "results.json").read_text())
+        assert results["extra_data"]["sandbox"] is True and results["extra_data"]["sandbox_tier"] == "unprivileged"
+        assert results["extra_data"]["sandbox_parts"]["seccomp"] is True and results["score"] == 10
+
+    allowed = grade(tmp_path / "submissions", tmp_path / "out2", "--no-sandbox", "--config", fast_config(tmp_path), env=no_bwrap)
     assert allowed.returncode == 0, allowed.stderr
-    results = json.loads((tmp_path / "out" / "solution" / "results.json").read_text())
-    assert results["extra_data"]["sandbox"] is False and "WITHOUT the sandbox" in results["output"]
-    assert results["score"] == 10
+    results = json.loads((tmp_path / "out2" / "solution" / "results.json").read_text())
+    assert results["extra_data"]["sandbox"] is False and results["extra_data"]["sandbox_tier"] == "none"
+    assert "WITHOUT the sandbox" in results["output"] and results["score"] == 10
 
 
 @needs_sandbox

@@ -164,7 +164,7 @@ def test_in_process_calls_run_without_tf32_or_reduced_precision_and_restore_the_
 
 def one_sandboxed_call(module: str, source: str, function: str, call):
     """`function(*call)` of the module `source` in the child's own process, through the sandbox where bubblewrap is here."""
-    runner = sandbox.SandboxRunner(module, source, sandbox.Limits(), isolated=shutil.which("bwrap") is not None)
+    runner = sandbox.SandboxRunner(module, source, sandbox.Limits(), tier="bubblewrap" if shutil.which("bwrap") else "none")
     try:
         assert runner.start() is None
         return runner.run(function, call, "cpu")

@@ -39,7 +39,6 @@ CASES_DIR = Path(__file__).parent / "redteam" / "cases"
 CONFIG = Config(grader=GraderSettings(examples=5, hidden_examples=5), limits=LimitSettings(test_seconds=3))
 MAXIMUM = {a: {f.name: f.points for f in load_assignment(a).functions} for a in FUNCTIONS}
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 
 # ---------------------------------------------------------------- making the students' folders
@@ -148,6 +147,7 @@ class Listener:
 @dataclass
 class Graded:
     root: Path
+    tier: str  # the sandbox: every case is graded in each (sandbox.TIERS), with the same expectations
     results: dict[str, dict | None] = field(default_factory=dict)
     errors: dict[str, object] = field(default_factory=dict)  # per run: None, the exception, or grade_all's internal errors
     seconds: dict[str, float] = field(default_factory=dict)
@@ -177,6 +177,7 @@ def _grade_in_worker(submissions: Path, out: Path, job: Job) -> dict[str, str]:
 
 
 def _grade(graded: Graded, run: str, cases: list[Case], jobs: int, worker: ProcessPoolExecutor | None = None) -> None:
+    """Grade one run's cases in `graded.tier`."""
     submissions, out = graded.root / run / "submissions", graded.root / run / "out"
     folders = {}
     for i, case in enumerate(cases):  # the sequence is graded in name order: number the folders
@@ -186,7 +187,7 @@ def _grade(graded: Graded, run: str, cases: list[Case], jobs: int, worker: Proce
     started = time.monotonic()
     try:
         config = replace(CONFIG, grader=replace(CONFIG.grader, forbidden_api=cases[0].forbidden_api))
-        job = Job(cases[0].assignment, config, fingerprint=f"redteam-{run}")
+        job = Job(cases[0].assignment, config, tier=graded.tier, fingerprint=f"redteam-{run}")
         if worker is not None:
             internal = [worker.submit(_grade_in_worker, submissions, out, job).result()]
         else:
@@ -215,9 +216,17 @@ def _wanted(request) -> set[str] | None:
     return names
 
 
-@pytest.fixture(scope="module")
+def _tier_available(tier: str) -> None:
+    try:
+        sandbox.check_available() if tier == "bubblewrap" else sandbox.check_unprivileged()
+    except sandbox.SandboxUnavailable as error:
+        pytest.skip(f"no {tier} sandbox here: {error}")
+
+
+@pytest.fixture(scope="module", params=["bubblewrap", "unprivileged"])
 def graded(tmp_path_factory, request) -> Graded:
-    graded = Graded(tmp_path_factory.mktemp("redteam"))
+    _tier_available(request.param)
+    graded = Graded(tmp_path_factory.mktemp(f"redteam-{request.param}"), request.param)
     wanted = _wanted(request)
     listener = Listener()
     graded.listening = len(listener.sockets)
@@ -347,6 +356,13 @@ def test_submissions_untouched_and_nothing_written_outside_results(graded):
     assert sorted(p.name for p in graded.root.iterdir()) == runs
 
 
+def test_every_result_records_the_sandbox_it_was_graded_in(graded):
+    for name, results in graded.results.items():
+        if results is not None:
+            assert results["extra_data"]["sandbox_tier"] == graded.tier, name
+            assert ("sandbox_parts" in results["extra_data"]) == (graded.tier == "unprivileged"), name
+
+
 def test_no_connection_reached_the_grading_machine(graded):
     assert graded.listening >= 1, "could not listen on the test port"
     assert graded.connections == []
@@ -411,10 +427,19 @@ def test_docs_are_generated_from_the_catalogue():
 # ---------------------------------------------------------------- below the grader
 
 
-def test_a_child_cannot_kill_its_zygote():
-    """The zygote is the sandbox's PID 1, which ignores its children's signals (and whose death would end them all)."""
-    source = "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n" + (SOLUTIONS / "softmax.py").read_text()
-    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=10))
+@pytest.fixture(params=["bubblewrap", "unprivileged"])
+def tier(request) -> str:
+    _tier_available(request.param)
+    return request.param
+
+
+def test_a_child_cannot_kill_its_zygote(tier):
+    """The seccomp filter lets a child signal itself only; behind it, with bubblewrap the zygote is the sandbox's
+    PID 1, which ignores its children's signals, and without, each child's own Landlock domain (ABI 6) cannot
+    signal any process outside it."""
+    source = ("import os\nimport signal\n\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept PermissionError:\n    pass\n"
+              + (SOLUTIONS / "softmax.py").read_text())
+    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=10), tier=tier)
     try:
         assert runner.start() is None
         zygote = runner.sandbox.zygote
@@ -426,12 +451,12 @@ def test_a_child_cannot_kill_its_zygote():
         runner.close()
 
 
-def test_an_assignments_preload_is_imported_by_the_zygote_not_each_child():
+def test_an_assignments_preload_is_imported_by_the_zygote_not_each_child(tier):
     """Assignment.preload (10's matplotlib, 0.4 s an import): the zygote imports it once, and every child it forks
     finds it imported; without it, a child does not."""
     source = "import sys\n\n\ndef loaded(x):\n    return x + int('mailbox' in sys.modules)\n"
     for preload, expected in (((), 0.0), (("mailbox",), 1.0)):
-        runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(preload=preload))
+        runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(preload=preload), tier=tier)
         try:
             assert runner.start() is None
             outcome = runner.run("loaded", Call((torch.zeros(1),), {}, seed=0), "cpu")
@@ -440,10 +465,10 @@ def test_an_assignments_preload_is_imported_by_the_zygote_not_each_child():
             runner.close()
 
 
-def test_a_hung_child_is_killed_and_the_zygote_kept():
+def test_a_hung_child_is_killed_and_the_zygote_kept(tier):
     """A time-out costs the child, not the zygote: the next check forks a new one in milliseconds."""
     source = (SOLUTIONS / "softmax.py").read_text() + "\n\ndef spin(x):\n    while True:\n        pass\n"
-    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=1))
+    runner = sandbox.SandboxRunner("softmax", source, sandbox.Limits(call_seconds=1), tier=tier)
     try:
         assert runner.start() is None
         zygote, starts = runner.sandbox.zygote, runner.sandbox.zygote.starts

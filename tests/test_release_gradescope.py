@@ -100,12 +100,39 @@ def test_solution_gets_full_marks_in_the_sandbox_from_the_bundles_own_code(bundl
     assert any("hidden" in t.get("tags", []) for t in results["tests"])
 
 
-def test_without_bubblewrap_it_grades_unsandboxed_and_says_so(bundle, tmp_path):
+def test_without_bubblewrap_it_grades_in_the_unprivileged_tier_and_records_it(bundle, tmp_path):
+    """As in Gradescope's containers, where user namespaces are off: bwrap fails, the unprivileged tier grades."""
+    try:
+        sandbox.check_unprivileged()
+    except sandbox.SandboxUnavailable as error:
+        pytest.skip(f"the unprivileged tier cannot start here: {error}")
+    root = autograder_root(bundle, tmp_path, {"softmax.py": (SOLUTIONS / "softmax.py").read_bytes()})
+    results, process = run_autograder(root, failing_bwrap(tmp_path / "bin"))
+    assert "grading in the unprivileged sandbox" in process.stdout
+    assert results["score"] == 10 and all(t["status"] == "passed" for t in results["tests"])
+    extra = results["extra_data"]
+    assert extra["sandbox"] is True and extra["sandbox_tier"] == "unprivileged" and "No permissions" in extra["sandbox_unavailable"]
+    assert extra["sandbox_parts"]["seccomp"] is True and extra["sandbox_parts"]["landlock_abi"] == sandbox.landlock_abi()
+    assert "WITHOUT the sandbox" not in results["output"]
+
+
+def _no_sandbox_starts(monkeypatch) -> None:
+    def unavailable(*_):
+        raise sandbox.SandboxUnavailable("no namespaces, no Landlock, no user of its own")
+
+    monkeypatch.setattr(sandbox, "check_available", unavailable)
+    monkeypatch.setattr(sandbox, "check_unprivileged", unavailable)
+
+
+def test_where_no_sandbox_starts_it_grades_unsandboxed_and_says_so(bundle, tmp_path, monkeypatch):
+    from autograder.release import gradescope_run
+
+    _no_sandbox_starts(monkeypatch)
     root = autograder_root(bundle, tmp_path, {"softmax.py": (ASSIGNMENTS / "02" / "softmax.py").read_bytes()})
-    results, _ = run_autograder(root, failing_bwrap(tmp_path / "bin"))
+    results = gradescope_run.grade(root, "02", "auto", 0.0)
     assert results["score"] == 0 and results["tests"] and all(t["status"] == "failed" for t in results["tests"])
-    assert results["extra_data"]["sandbox"] is False and "No permissions" in results["extra_data"]["sandbox_unavailable"]
-    assert "WITHOUT the sandbox" in results["output"]
+    assert results["extra_data"]["sandbox"] is False and "no Landlock" in results["extra_data"]["sandbox_unavailable"]
+    assert results["extra_data"]["sandbox_tier"] == "none" and "WITHOUT the sandbox" in results["output"]
 
 
 def test_a_missing_submission_still_gets_a_results_json(bundle, tmp_path):
@@ -114,11 +141,14 @@ def test_a_missing_submission_still_gets_a_results_json(bundle, tmp_path):
     assert results["score"] == 0 and "softmax.py not found" in results["output"] and "softmax_v2.py" in results["output"]
 
 
-def test_require_mode_refuses_without_running_student_code(tmp_path):
+def test_require_mode_refuses_without_running_student_code(tmp_path, monkeypatch):
+    from autograder.release import gradescope_run
+
+    _no_sandbox_starts(monkeypatch)
     (built,) = gradescope.build(tmp_path / "out", ["02"], sandbox="require")
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w').close()\n" + (SOLUTIONS / "softmax.py").read_text()
     root = autograder_root(built, tmp_path, {"softmax.py": code.encode()})
-    results, _ = run_autograder(root, failing_bwrap(tmp_path / "bin"))
+    results = gradescope_run.grade(root, "02", "require", 0.0)
     assert results["score"] == 0 and results["tests"] == [] and "sandbox" in results["output"]
-    assert results["extra_data"]["sandbox_unavailable"] and not marker.exists()
+    assert "no Landlock" in results["extra_data"]["sandbox_unavailable"] and not marker.exists()

@@ -7,13 +7,16 @@ from __future__ import annotations
 import errno
 import json
 import platform
+import shutil
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from autograder.seccomp import ARCHES, no_new_processes_filter
+from autograder import seccomp
+from autograder.seccomp import ARCHES, REFUSED, allow_list, submission_filter
 
 PROBE = r"""
 import ctypes, json, os, resource, sys, threading
@@ -56,7 +59,7 @@ print(json.dumps(seen))
 @pytest.mark.skipif(platform.machine() not in ARCHES, reason="no seccomp filter for this architecture")
 def test_filter_allows_threads_and_own_settings_and_refuses_processes_and_the_parent():
     ptrace = ARCHES[platform.machine()][1]["ptrace"]
-    run = subprocess.run([sys.executable, "-I", "-c", PROBE, no_new_processes_filter().hex(), str(ptrace)],
+    run = subprocess.run([sys.executable, "-I", "-c", PROBE, submission_filter().hex(), str(ptrace)],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout)
@@ -88,7 +91,7 @@ def run_filter(program: bytes, nr: int, arch: int, arg0: int = 0) -> int:
 def test_x32_syscall_numbers_are_refused(machine):
     """On x86_64, nr | 0x40000000 is the same call through the x32 ABI, under the same AUDIT_ARCH."""
     arch, numbers = ARCHES[machine]
-    program = no_new_processes_filter(machine)
+    program = submission_filter(machine)
     eperm, allow = 0x00050000 | errno.EPERM, 0x7FFF0000
     for name in ("fork", "vfork", "ptrace", "unshare", "clone"):
         if name in numbers:
@@ -101,7 +104,7 @@ def test_x32_syscall_numbers_are_refused(machine):
 
 
 def test_unknown_architecture_has_no_filter():
-    assert no_new_processes_filter("sparc") is None
+    assert submission_filter("sparc") is None
 
 
 def test_without_bubblewrap_the_submission_still_cannot_start_processes():
@@ -112,9 +115,50 @@ def test_without_bubblewrap_the_submission_still_cannot_start_processes():
     from kit.calls import Call
 
     source = "import os\n\n\ndef spawn(x):\n    try:\n        os.fork()\n    except OSError as error:\n        return type(error).__name__\n    return 'forked'\n"
-    runner = SandboxRunner("spawner", source, Limits(call_seconds=10), isolated=False)
+    runner = SandboxRunner("spawner", source, Limits(call_seconds=10), tier="none")
     try:
         assert runner.start() is None
         assert runner.run("spawn", Call((torch.zeros(1),), {}, seed=0), "cpu").output == "PermissionError"
     finally:
         runner.close()
+
+
+@pytest.mark.parametrize("machine", sorted(ARCHES))
+def test_the_allow_list_passes_what_grading_needs_and_refuses_the_rest(machine):
+    """Listed calls pass; what a hostile child tries first says EPERM; any other call ENOSYS, never a kill."""
+    arch, numbers = ARCHES[machine]
+    program = submission_filter(machine)
+    eperm, enosys, allow = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS, 0x7FFF0000
+    for name in ("read", "write", "futex", "mmap", "openat", "exit_group"):
+        assert run_filter(program, numbers[name], arch) == allow, name
+    for name in ("socket", "io_uring_setup", "userfaultfd", "execve", "execveat", "memfd_create", "personality", "unshare", "ptrace"):
+        assert run_filter(program, numbers[name], arch) == eperm, name
+    for name in ("syslog", "mount", "bpf", "perf_event_open", "kexec_load", "init_module", "swapon", "reboot"):
+        assert run_filter(program, numbers[name], arch) == enosys, name
+    assert run_filter(program, numbers["getpid"], 0x40000003) == enosys  # another architecture's numbers: nothing passes
+
+
+def test_the_allow_list_names_real_calls_once():
+    listed = [name for calls in allow_list().values() for name in calls]
+    known = set().union(*(numbers for _, numbers in ARCHES.values()))
+    assert sorted(set(listed) - known) == [], "not a system call of any architecture the kit filters"
+    assert len(listed) == len(set(listed)), "a call listed in two groups"
+    assert not set(listed) & set(REFUSED), "a call both allowed and refused"
+    gpu = allow_list(gpu=True)[seccomp.GPU_GROUP]
+    assert not set(gpu) & set(listed) and set(gpu) - known == set()
+
+
+def test_only_a_sandbox_with_gpus_may_create_memory_files():
+    """NVIDIA's driver needs memfd_create to start CUDA; without GPUs the call stays refused."""
+    arch, numbers = ARCHES["x86_64"]
+    eperm, allow = 0x00050000 | errno.EPERM, 0x7FFF0000
+    assert run_filter(submission_filter("x86_64"), numbers["memfd_create"], arch) == eperm
+    assert run_filter(submission_filter("x86_64", gpu=True), numbers["memfd_create"], arch) == allow
+    assert run_filter(submission_filter("x86_64", gpu=True), numbers["execveat"], arch) == eperm
+
+
+@pytest.mark.parametrize("machine", sorted(seccomp.HEADERS))
+def test_syscall_numbers_are_the_kernel_headers(machine):
+    if shutil.which("cpp") is None or not Path(seccomp.HEADERS[machine][0]).exists():
+        pytest.skip("no kernel headers here (linux-libc-dev)")
+    assert ARCHES[machine][1] == seccomp.header_numbers(machine), "run: python -m autograder.seccomp numbers"

@@ -66,7 +66,7 @@ def long_and_short_histories(draw, dtype):
     epochs = draw(st.sampled_from([1, 2, 100]))
     loss = [float(v) for v in np.random.default_rng(draw(SEEDS)).uniform(0.0, 3.0, epochs)]
     accuracy = [min(1.0, 0.01 * i) for i in range(epochs)]
-    return Call(({"loss": loss, "accuracy": accuracy}, PLOT_PATH), seed=draw(SEEDS))
+    return Call(({"loss": loss, "accuracy": accuracy}, PLOT_PATH), seed=draw(SEEDS), read_back=PLOT_PATH)  # written in the sandbox's own folder
 
 
 HIDDEN = {

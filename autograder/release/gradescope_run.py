@@ -8,10 +8,12 @@ one the kit gives everywhere else. A results.json is always written, also when g
 itself fails, so that Gradescope shows a reason rather than "the autograder failed".
 
 Sandbox: bubblewrap needs user namespaces (or CAP_SYS_ADMIN), which Gradescope's
-containers may not allow. KIT_SANDBOX decides what happens then: "auto" (the default)
-grades without the sandbox and records it (a note in `output`, `extra_data.sandbox` false
-and `extra_data.sandbox_unavailable` with the reason); "require" refuses, with score 0; "off"
-never tries. See docs/releases.md for what that fallback does and does not protect.
+containers may not allow; there the kit's unprivileged tier grades instead (Landlock, the
+user `kit-sandbox` that setup.sh makes, seccomp; `extra_data.sandbox_tier` says which, and
+`extra_data.sandbox_unavailable` why bubblewrap could not start). KIT_SANDBOX decides what
+happens where neither tier starts: "auto" (the default) grades without a sandbox and records
+it (a note in `output`, `extra_data.sandbox` false); "require" refuses, with score 0; "off"
+never tries. See docs/releases.md for what each protects.
 """
 
 from __future__ import annotations
@@ -79,14 +81,20 @@ def failure(assignment_id: str, reason: str, started: float) -> dict:
 
 def grade(root: Path, assignment_id: str, mode: str, started: float) -> dict:
     module = load_assignment(assignment_id).module
-    unavailable = "KIT_SANDBOX=off" if mode == "off" else None
+    unavailable, tier = ("KIT_SANDBOX=off", None) if mode == "off" else (None, "bubblewrap")
     if mode != "off":
         try:
             sandbox.check_available()
         except sandbox.SandboxUnavailable as error:
             unavailable = str(error)
+            try:
+                sandbox.check_unprivileged()
+                tier = "unprivileged"
+            except sandbox.SandboxUnavailable as second:
+                unavailable, tier = f"{error}; {second}", None
+        if tier is None:
             if mode == "require":
-                print(f"run_autograder: refusing to grade without the sandbox: {error}")
+                print(f"run_autograder: refusing to grade without the sandbox: {unavailable}")
                 return failure(assignment_id, "the grading sandbox cannot start on this machine, so your code was not run. Your instructor has been told.", started) | {
                     "extra_data": {"assignment": assignment_id, "error": "sandbox unavailable", "sandbox_unavailable": unavailable}
                 }
@@ -94,9 +102,13 @@ def grade(root: Path, assignment_id: str, mode: str, started: float) -> dict:
     try:
         submitted = stage(root / "submission", module, work / "submissions" / "submission")
         command = [sys.executable, "-m", "autograder", "grade", "--assignment", assignment_id, "--submissions", str(work / "submissions"), "--out", str(work / "out"), "--jobs", "1", "--no-report"]
-        if unavailable is not None:
+        if tier is None:
             command.append("--no-sandbox")
             print(f"run_autograder: grading WITHOUT the sandbox: {unavailable}")
+        else:
+            command += ["--sandbox", tier]
+            if unavailable is not None:
+                print(f"run_autograder: grading in the unprivileged sandbox: {unavailable}")
         process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=GRADE_TIMEOUT)
         print(process.stdout[-4000:], process.stderr[-4000:], sep="\n")
         results = read_results(work / "out" / "submission" / "results.json")

@@ -172,6 +172,11 @@ HOSTILE = [
              "Looks for the reference solutions and grader.toml: import, host paths from /proc/1/cmdline, a walk of the visible filesystem.",
              SANDBOX + ": only the runtime, kit/ and the staged file are mounted", ("softmax",),
              messages=("PROBE nothing",), absent=("BEGIN SOLUTION", "20261125")),
+    _hostile("h_read_grader_by_path",
+             "softmax() finds the repository from its own search path (site-packages under <repo>/.venv) and reads the solutions, hidden tests, grader.toml and its parent's and PID 1's environment and root by path.",
+             SANDBOX + "; in the unprivileged tier, where the paths are real, the Landlock ruleset (only the runtime, a staged "
+             "copy of the helpers and the scratch folder are readable; no /proc) and, as the sandbox's user, the file modes",
+             ("softmax",), messages=("PROBE nothing",), absent=("BEGIN SOLUTION", "tied_and_extreme_logits")),
     _hostile("h_read_hidden_tests", "Looks for the hidden tests: import autograder.hidden, guessed repository paths, /grader.",
              SANDBOX, ("cross_entropy",), messages=("PROBE nothing",), absent=("tied_and_extreme_logits", "wide_batches")),
     _hostile("h_read_other_students",
@@ -207,6 +212,13 @@ HOSTILE = [
              "would say ENOSYS); the static check refuses its ctypes, so it is graded with that check reporting only",
              ("cross_entropy",), messages=("PROBE x32-fork:EPERM x32-clone:EPERM x32-getpid:EPERM",), absent=("ALLOWED",),
              forbidden_api="warn"),
+    _hostile("h_offlist_syscalls",
+             "cross_entropy() makes system calls that grading never needs: io_uring, userfaultfd, its parent's memory, a program run from memory, a new namespace, personality, ptrace on itself, the kernel log.",
+             "seccomp allow-list (autograder/syscalls.toml): the calls a hostile submission tries first fail with EPERM, any other "
+             "call off the list with ENOSYS; the static check refuses its ctypes, so it is graded with that check reporting only",
+             ("cross_entropy",), messages=("PROBE io_uring_setup:EPERM userfaultfd:EPERM process_vm_readv:EPERM memfd_create:EPERM "
+                                            "execveat:EPERM unshare:EPERM personality:EPERM ptrace:EPERM syslog:ENOSYS",),
+             absent=("ALLOWED",), forbidden_api="warn"),
     _hostile("h_thread_bomb", "cross_entropy() starts threads until something stops it (up to 20000).",
              "RLIMIT_AS (thread stacks), then the wall-clock deadline", ("cross_entropy",),
              messages=("PROBE threads=",), absent=("cap of 20000",)),
@@ -222,11 +234,13 @@ HOSTILE = [
              "python -I -S: neither the working directory nor /tmp is on sys.path; torch is imported before the fork",
              (), full=ALL),
     _hostile("h_kill_parent_import", "Kills its parent process (the sandbox's zygote) with SIGKILL while being imported.",
-             "the zygote is the sandbox's PID 1, which ignores its children's signals; the child's exit fails the import", ALL, full=(),
-             messages=("could not be started: the submission's process exited during importing the submission",), where="output"),
+             "seccomp: kill only to itself (EPERM), so the import fails; behind it the zygote is bubblewrap's PID 1, which "
+             "ignores its children's signals, or, in the unprivileged tier, outside the child's Landlock domain", ALL, full=(),
+             messages=("softmax.py failed to import: PermissionError",), where="output"),
     _hostile("h_kill_everything_import", "Runs kill -1 (SIGKILL to every process it may signal) while being imported.",
-             "own PID namespace: kill -1 reaches the sandbox only, where PID 1 (the zygote) ignores it", ALL, full=(),
-             messages=("softmax.py failed to import: ProcessLookupError",), where="output"),
+             "seccomp: kill only to itself (EPERM); behind it bubblewrap's PID namespace (PID 1 ignores it) or, in the "
+             "unprivileged tier, the child's Landlock domain", ALL, full=(),
+             messages=("softmax.py failed to import: PermissionError",), where="output"),
     # ---------------------------------------------------------------- inputs, caches, frames
     _hostile("h_mutate_inputs",
              "cross_entropy() wipes its inputs after computing; accuracy() sets target to the argmax so a late reference would say 1.0.",
@@ -416,7 +430,7 @@ SEQUENCE = [
          "PID 1 is the zygote, not dumpable, its stderr /dev/null; bubblewrap's stderr is quoted only before any student code ran", full=ALL, file="s_stderr_plant.py", run="sequence"),
     Case("s_stderr_reader", "hostile",
          "The next student: kills the sandbox at import, so that its own result quotes the sandbox's stderr.",
-         "the zygote ignores the kill; the child's exit fails the import, quoting nothing but its exit status", zero=ALL, messages=("could not be started",), where="output",
+         "seccomp refuses the kill (only to itself); the import fails, quoting nothing but its own error", zero=ALL, messages=("failed to import: PermissionError",), where="output",
          absent=("REDTEAM-STDERR-NOTE",), file="s_stderr_reader.py", run="sequence"),
     Case("s_plant_grader_module", "hostile", "Writes resource.py into /grader (sys.path[0] of every later sandboxed process).",
          "/ (and /grader in it) is remounted read-only; the zygote imports everything children need before the first fork", full=ALL, file="s_plant_grader_module.py", run="sequence"),
@@ -548,6 +562,31 @@ real sandbox and asserts one record per case:
 .venv/bin/python -m pytest tests/test_redteam.py -q
 ```
 
+Every case is graded twice, once in each sandbox tier, with the same expectations (the
+unprivileged tier's run is skipped, saying why, on a machine where it cannot start):
+
+* **bubblewrap** (where user namespaces work): the child's own mount, PID, network, IPC,
+  UTS and user namespaces; it sees only the runtime, `kit/` and a scratch tmpfs.
+* **unprivileged** (`grade --sandbox unprivileged`, chosen automatically where bubblewrap
+  cannot start, as in Gradescope's Docker containers): no namespaces, so the kernel's own
+  walls. The zygote runs as the user `kit-sandbox` (made by `setup.sh` and the Gradescope
+  bundle's set-up; else `nobody`) where the grader is root and that user can read the Python
+  runtime; under a Landlock ruleset (Linux 5.13+) that lets it read only the runtime and a
+  staged copy of the helpers and write only its scratch folder, with TCP denied (Landlock
+  ABI 4) and each child in a domain of its own that cannot signal or reach an abstract
+  socket of any other process, its zygote and the other workers included (ABI 6); with
+  `no_new_privs`, the same rlimits and the same seccomp allow-list, which refuses new
+  sockets in either tier. The solutions, hidden tests and `grader.toml` closed to the
+  sandbox's user by their file modes are a second wall (the Gradescope set-up closes them).
+  Each result records the tier (`extra_data.sandbox_tier`) and, here, which of these parts
+  the machine allowed (`extra_data.sandbox_parts`): a kernel without Landlock keeps the
+  user, file modes, rlimits and seccomp; a grader that is not root, or whose runtime the
+  sandbox's user cannot read (a Python under `/root`), keeps Landlock, rlimits and seccomp.
+  What it does not give: a PID namespace (`/proc` is not readable, but pids are the
+  machine's), and a bound on the scratch folder's total size: each file is capped by
+  `RLIMIT_FSIZE` and each check by its time budget, but bubblewrap's size-limited tmpfs needs
+  a mount of its own. The seccomp filter lets a child signal itself only, in both tiers.
+
 * **batch** cases are graded in one `grade_all` run with two workers, with honest students
   mixed in (they must keep full marks); those of another assignment in one run of their own;
 * **sequence** cases are graded one after another in a single worker, in catalogue order,
@@ -571,7 +610,8 @@ fails now and will XPASS, which fails the run, once the weakness is fixed: then 
 | static check | `autograder/static.py` | forbidden routines by name, alias, internal entry point and dynamic look-up; imports of code it cannot read (modules outside the standard library and the course's packages, changes to `sys.path`) |
 | runtime record | `kit/dispatch.py`, `kit/forbidden.py` | in the sandboxed child, once the module is imported, the kernels of the forbidden routines' ops (`kit/forbidden_ops.json`, measured from the routines themselves) are replaced on every backend by a tripwire that notes the op and raises; a function graded without autograd is watched through autograd's saved-tensor hook and the inference-mode guard; a sentinel kernel per library shows that the tripwires still stand. A call that reached a forbidden kernel, used autograd where it must not, or broke its record scores its function 0, however the routine was reached. The students' pytest and the efficiency check record every op with a `TorchDispatchMode` instead |
 | sandbox | `autograder/sandbox.py` | bubblewrap: new mount, PID, network, IPC, UTS and user namespaces, all capabilities dropped; only the runtime, `kit/` and a scratch tmpfs are visible; `/` and `/dev` read-only |
-| seccomp | `autograder/seccomp.py` | no fork, vfork, clone of a process, clone3, ptrace or process_vm_readv/writev in the child, and no syscall number at or above 0x40000000 (x32) |
+| sandbox, unprivileged tier | `autograder/sandbox.py`, `autograder/child.py` | where bubblewrap cannot start: a user of its own, `no_new_privs`, Landlock (read the runtime and the helpers, write the scratch folder, no TCP, signals and abstract sockets scoped to each child) |
+| seccomp | `autograder/seccomp.py`, `autograder/syscalls.toml` | an allow-list measured from grading every assignment (`python -m autograder.seccomp measure`); off it, ENOSYS, and EPERM for what a hostile child tries first: fork, vfork, clone of a process, ptrace, process_vm_readv/writev, sockets, io_uring, userfaultfd, execve(at), memfd_create, unshare, personality; no syscall number at or above 0x40000000 (x32) |
 | rlimits | `autograder/sandbox.py` | address space, CPU time, file size, open files |
 | wall clock | `autograder/sandbox.py` | a deadline per check; past it the zygote SIGKILLs the child (the zygote itself, and a fresh one started, if it does not answer) |
 | wire validation | `kit/wire.py` | only plain tensors, numbers, strings, lists, tuples and str-keyed dicts cross; sizes, depth and shapes checked at both ends; the grader caps a reply at `frame_mb` |

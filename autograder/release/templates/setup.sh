@@ -32,3 +32,9 @@ fi
 "$root/venv/bin/python" -m pip install --quiet --index-url https://download.pytorch.org/whl/cpu "@TORCH@"
 "$root/venv/bin/python" -m pip install --quiet -e "$source_dir" "@NBFORMAT@"
 "$root/venv/bin/python" -c "import kit, autograder, torch; print('setup.sh: torch', torch.__version__)"
+
+# Where bubblewrap cannot start (no user namespaces in the container), the kit grades in its
+# unprivileged tier, as this user: it must be able to read the runtime, never the solutions,
+# the hidden tests or grader.toml (a second wall behind Landlock; docs/redteam.md).
+id -u kit-sandbox >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin kit-sandbox
+chmod -R go-rwx "$source_dir/solutions" "$source_dir/autograder/hidden" "$source_dir/grader.toml"

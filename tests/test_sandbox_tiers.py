@@ -1,0 +1,104 @@
+"""The sandbox's two tiers (autograder/sandbox.py): which one a run takes, and what the unprivileged one applies.
+
+The red-team catalogue (tests/test_redteam.py) grades every hostile case in both tiers; these
+tests cover the choice itself and the parts a result records."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder import sandbox
+from kit.calls import Call
+
+
+def _unprivileged_or_skip() -> sandbox.Unprivileged:
+    try:
+        return sandbox.check_unprivileged()
+    except sandbox.SandboxUnavailable as error:
+        pytest.skip(f"the unprivileged tier cannot start here: {error}")
+
+
+def test_auto_takes_bubblewrap_where_it_starts_else_the_unprivileged_tier(monkeypatch):
+    if shutil.which("bwrap"):
+        assert sandbox.choose_tier("auto") == "bubblewrap"
+    _unprivileged_or_skip()
+
+    def no_namespaces():
+        raise sandbox.SandboxUnavailable("bubblewrap cannot create a sandbox here: No permissions")
+
+    monkeypatch.setattr(sandbox, "check_available", no_namespaces)
+    assert sandbox.choose_tier("auto") == "unprivileged"
+    with pytest.raises(sandbox.SandboxUnavailable, match="No permissions"):
+        sandbox.choose_tier("bubblewrap")
+    with pytest.raises(ValueError):
+        sandbox.choose_tier("chroot")
+
+
+def test_readable_by_needs_every_folder_searchable_and_the_file_readable():
+    top = Path(tempfile.mkdtemp())
+    try:
+        (top / "inner").mkdir()
+        secret = top / "inner" / "solution.py"
+        secret.write_text("x = 1\n")
+        top.chmod(0o755), (top / "inner").chmod(0o755), secret.chmod(0o644)
+        assert sandbox.readable_by(secret, 54321, 54321)
+        secret.chmod(0o600)
+        assert not sandbox.readable_by(secret, 54321, 54321)
+        secret.chmod(0o644), (top / "inner").chmod(0o700)
+        assert not sandbox.readable_by(secret, 54321, 54321)  # the folder above closes it
+        assert sandbox.readable_by(secret, os.getuid(), os.getgid())  # its owner still reads it
+    finally:
+        shutil.rmtree(top)
+
+
+def test_the_recorded_parts_say_what_this_machine_applies():
+    parts = _unprivileged_or_skip()
+    record = parts.record()
+    assert record["landlock_abi"] == sandbox.landlock_abi() and record["seccomp"] is True
+    assert (record["filesystem"] == "landlock") == (sandbox.landlock_abi() >= 1)
+    assert record["user"] == parts.user if parts.user else parts.user_note in record["user"]
+
+
+def test_the_zygote_runs_as_the_sandboxs_user_where_it_can_read_the_runtime():
+    parts = _unprivileged_or_skip()
+    if parts.user is None:
+        pytest.skip(f"the zygote keeps the grader's user here: {parts.user_note}")
+    source = "import os\nimport torch\n\n\ndef who(x):\n    return torch.tensor([os.getuid(), os.getgid(), len(os.getgroups())])\n"
+    runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(), tier="unprivileged")
+    try:
+        assert runner.start() is None
+        assert runner.run("who", Call((torch.zeros(1),), {}, seed=0), "cpu").output.tolist() == [parts.uid, parts.gid, 0]
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize("tier", ["bubblewrap", "unprivileged"])
+def test_a_child_holds_no_capability(tier):
+    """Even where the grader is root and the zygote keeps its user (the runtime under /root), the child holds no
+    capability: with CAP_DAC_OVERRIDE it would read a file whatever its modes, with CAP_KILL signal anyone, with
+    CAP_SYS_RESOURCE lift its limits. A file it made and closed to everyone shows it."""
+    if tier == "bubblewrap":
+        try:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
+            pytest.skip(str(error))
+    else:
+        _unprivileged_or_skip()
+    source = (
+        "import os\nimport torch\n\n\ndef peek(x):\n    with open('closed.txt', 'w') as handle:\n        handle.write('x')\n"
+        "    os.chmod('closed.txt', 0)\n    try:\n        open('closed.txt').read()\n    except OSError as error:\n"
+        "        return type(error).__name__\n    return 'read it'\n"
+    )
+    runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(), tier=tier)
+    try:
+        assert runner.start() is None
+        outcome = runner.run("peek", Call((torch.zeros(1),), {}, seed=0), "cpu")
+        assert outcome.error is None and outcome.output == "PermissionError", outcome
+    finally:
+        runner.close()
