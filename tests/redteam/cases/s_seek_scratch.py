@@ -11,8 +11,9 @@ def _probe() -> str:
         for name in ("redteam-answers.txt", "torch.py"):
             if os.path.exists(os.path.join(folder, name)):
                 found.append(os.path.join(folder, name))
-    if not torch.__file__.endswith(os.path.join("torch", "__init__.py")) or torch.__file__.startswith(("/tmp", "/dev/shm")):
-        found.append(f"torch from {torch.__file__}")  # a planted torch.py, not the installed package
+    planted = {"/tmp", "/tmp/work", "/dev/shm", os.path.expanduser("~"), os.getcwd()}  # where s_plant_scratch wrote
+    if not torch.__file__.endswith(os.path.join("torch", "__init__.py")) or os.path.dirname(os.path.dirname(torch.__file__)) in planted:
+        found.append(f"torch from {torch.__file__}")  # a planted torch.py, not the installed package (which may live under /tmp)
     return "; ".join(found) or "nothing"
 
 
