@@ -16,9 +16,10 @@ child reads the submission itself and forbids itself new processes (seccomp) bef
 so no student's code or data ever sits in the memory the next child is forked from.
 
 In the unprivileged tier (no bubblewrap; autograder/sandbox.py) the zygote confines itself
-before anything else runs (`confine`): no new privileges, then a Landlock ruleset that the
-grader planned (read the runtime, write the scratch folder, no TCP); each child then adds a
-domain of its own that cannot signal or reach any process outside it, its zygote included.
+before anything else runs (`confine`): no capabilities, no new privileges, then a Landlock
+ruleset that the grader planned (read the runtime, write the scratch folder, no TCP); each
+child then adds a domain of its own that cannot signal or reach any process outside it, its
+zygote included.
 
 Nothing these processes send is trusted: the grader validates every frame.
 """
