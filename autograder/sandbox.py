@@ -32,6 +32,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -567,6 +568,59 @@ def cpu_time(clock: int | None) -> float | None:
         return None
 
 
+class ScratchWatch(threading.Thread):
+    """Outside bubblewrap the scratch folder is a plain folder on the machine's disk, with no size of its own
+    (bubblewrap's is a tmpfs of scratch_mb): while the child lives, its size and number of entries are looked
+    at every PERIOD seconds, and past either limit the child is killed and the check told why."""
+
+    PERIOD, MAX_ENTRIES = 0.1, 10_000
+
+    def __init__(self, zygote: Zygote, limit_mb: int):
+        super().__init__(daemon=True, name="kit-scratch-watch")
+        self.zygote, self.limit_mb = zygote, limit_mb
+        self.stopped = threading.Event()
+        self.verdict: str | None = None
+
+    def run(self) -> None:
+        child = None
+        while not self.stopped.wait(0.01 if child is None else self.PERIOD):
+            if child is None:
+                try:
+                    found = _children(self.zygote.process.pid)  # the zygote's one child, once it has forked
+                except (OSError, AttributeError, ValueError):
+                    continue
+                child = found[0] if len(found) == 1 else None
+                continue
+            verdict = self.over()
+            if verdict is not None:
+                self.verdict = verdict
+                try:
+                    os.kill(child, signal.SIGKILL)  # reaped by the zygote when the grader ends the child: never a reused pid
+                except ProcessLookupError:
+                    pass
+                return
+
+    def over(self) -> str | None:
+        """What the scratch folder holds beyond the limits, said for the student; None within them."""
+        used = entries = 0
+        for top, folders, files in os.walk(self.zygote.scratch):
+            for name in folders + files:
+                entries += 1
+                try:
+                    used += os.lstat(os.path.join(top, name)).st_blocks * 512
+                except OSError:
+                    continue
+                if used > self.limit_mb << 20:
+                    return f"wrote more than {self.limit_mb} MB to its scratch folder"
+                if entries > self.MAX_ENTRIES:
+                    return f"made more than {self.MAX_ENTRIES:,} files in its scratch folder"
+        return None
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
 class Sandbox:
     """One submission's process: a fresh child of the zygote, killed by the zygote after use."""
 
@@ -581,6 +635,7 @@ class Sandbox:
         self.channel: int | None = None
         self.load_error: str | None = None
         self.cpu_clock: int | None = None  # the child's CPU-time clock (child_cpu_clock), once it is ready
+        self.watch: ScratchWatch | None = None  # the unprivileged tier's scratch limit
 
     @property
     def alive(self) -> bool:
@@ -589,6 +644,9 @@ class Sandbox:
     def start(self) -> None:
         self.zygote = shared_zygote(self.limits, self.tier)
         self.channel = self.zygote.fork()
+        if self.tier == "unprivileged":
+            self.watch = ScratchWatch(self.zygote, self.limits.scratch_mb)
+            self.watch.start()
         gpus = self.tier == "bubblewrap" and bool(_gpu_device_nodes()) and _cuda_available()  # as _gpu_binds gives them
         program = seccomp.submission_filter(gpu=gpus)  # without bubblewrap too: it needs no privileges
         request = {
@@ -615,7 +673,10 @@ class Sandbox:
             self.end()
             raise SandboxTimeout(f"{doing} took longer than its time limit") from None
         except frames.FrameClosed:
+            verdict = self.watch.verdict if self.watch is not None else None
             status = self.end()
+            if verdict is not None:
+                raise ChildExited(f"the submission's process {verdict} during {doing}") from None
             if status is None:
                 raise SandboxCrashed(f"the sandbox exited during {doing}") from None
             raise ChildExited(_exit_reason(status, doing)) from None
@@ -638,6 +699,10 @@ class Sandbox:
         sent = time.perf_counter()
         parts = self._exchange(request, timeout, f"{function}()")
         received = time.perf_counter()
+        verdict = self.watch.verdict or self.watch.over() if self.watch is not None else None
+        if verdict is not None:  # a burst between two looks: the call that made it fails
+            self.end()
+            raise ChildExited(f"the submission's process {verdict} during {function}()")
         traffic = self.traffic
         traffic.round_trips += 1
         traffic.calls += len(calls)
@@ -667,6 +732,8 @@ class Sandbox:
         when the zygote itself failed (it is then killed too)."""
         if self.channel is None:
             return None
+        if self.watch is not None:  # before the zygote reaps the child, so the watch never signals a reused pid
+            self.watch.stop()
         os.close(self.channel)
         self.channel = None
         try:

@@ -15,6 +15,7 @@ import torch
 
 from autograder import sandbox
 from kit.calls import Call
+from kit.harness import Abort
 
 
 def _unprivileged_or_skip() -> sandbox.Unprivileged:
@@ -100,5 +101,25 @@ def test_a_child_holds_no_capability(tier):
         assert runner.start() is None
         outcome = runner.run("peek", Call((torch.zeros(1),), {}, seed=0), "cpu")
         assert outcome.error is None and outcome.output == "PermissionError", outcome
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize(("writes", "told"), [
+    ("for i in range(16):\n        with open(f'bomb-{i}.bin', 'wb') as handle:\n            handle.write(b'1' * (16 << 20))",
+     "wrote more than 64 MB to its scratch folder"),
+    ("for i in range(50_000):\n        open(f'empty-{i}', 'w').close()", "made more than 10,000 files in its scratch folder"),
+])
+def test_outside_bubblewrap_a_child_that_floods_its_scratch_folder_is_killed_and_told_why(writes, told):
+    """Without a tmpfs of its own, the unprivileged tier's scratch folder is watched: 256 MB, or 50,000 empty
+    files, end the child past the limit; the zygote wipes the folder and the next child starts clean."""
+    _unprivileged_or_skip()
+    source = f"import os\nimport torch\n\n\ndef flood(x):\n    {writes}\n    return x\n\n\ndef clean(x):\n    return torch.tensor(len(os.listdir('.')))\n"
+    runner = sandbox.SandboxRunner("probe", source, sandbox.Limits(scratch_mb=64, call_seconds=60), tier="unprivileged")
+    try:
+        assert runner.start() is None
+        with pytest.raises(Abort, match=told):
+            runner.run("flood", Call((torch.zeros(1),), {}, seed=0), "cpu")
+        assert runner.run("clean", Call((torch.zeros(1),), {}, seed=0), "cpu").output.item() == 1  # its own probe.py only
     finally:
         runner.close()

@@ -229,6 +229,12 @@ HOSTILE = [
     _hostile("h_disk_bomb",
              "softmax() fills /tmp, /dev/shm, / and /grader with 16 MB files (up to 192 MB each) and reports what fitted.",
              "RLIMIT_FSIZE per file; / and /dev are read-only, /tmp and /dev/shm are tmpfs of scratch_mb each", ("softmax",), messages=("over-limit:none",)),
+    _hostile("h_disk_bomb_home",
+             "softmax() fills its home and working folders (the scratch space, which outside bubblewrap is a plain folder on the machine's disk) with 16 MB files, up to 192 MB each.",
+             "bubblewrap: the scratch tmpfs of scratch_mb; unprivileged tier: the grader watches the scratch folder's size and "
+             "entries every 0.1 s and after every call, and kills the child past scratch_mb (autograder/sandbox.py "
+             "ScratchWatch; a burst written and removed between two looks goes unseen)", ("softmax",),
+             absent=("over-limit:/",)),
     _hostile("h_shadow_modules",
              "Writes torch.py, numpy.py, sitecustomize.py, json.py and resource.py into its working directory, /tmp and HOME.",
              "python -I -S: neither the working directory nor /tmp is on sys.path; torch is imported before the fork",
@@ -582,10 +588,11 @@ unprivileged tier's run is skipped, saying why, on a machine where it cannot sta
   the machine allowed (`extra_data.sandbox_parts`): a kernel without Landlock keeps the
   user, file modes, rlimits and seccomp; a grader that is not root, or whose runtime the
   sandbox's user cannot read (a Python under `/root`), keeps Landlock, rlimits and seccomp.
+  Its scratch folder is a plain folder on the machine's disk, not a tmpfs of its own: the
+  grader looks at its size and number of entries every 0.1 s and kills the child past
+  `scratch_mb` or 10,000 entries (so a fast disk may take a little more before the kill).
   What it does not give: a PID namespace (`/proc` is not readable, but pids are the
-  machine's), and a bound on the scratch folder's total size: each file is capped by
-  `RLIMIT_FSIZE` and each check by its time budget, but bubblewrap's size-limited tmpfs needs
-  a mount of its own. The seccomp filter lets a child signal itself only, in both tiers.
+  machine's). The seccomp filter lets a child signal itself only, in both tiers.
 
 * **batch** cases are graded in one `grade_all` run with two workers, with honest students
   mixed in (they must keep full marks); those of another assignment in one run of their own;
