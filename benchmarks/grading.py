@@ -184,9 +184,12 @@ def grade_in_process(assignment_id: str, submissions: Path, out: Path, jobs: int
 # ---------------------------------------------------------------- the three graders
 
 
-def kit(assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False, scheduler: str | None = None) -> dict:
+def kit(
+    assignment_id: str, submissions: Path, out: Path, jobs: int, *, floor: bool = False, scheduler: str | None = None, sandbox: str | None = None,
+) -> dict:
     grader = [__file__, "--floor"] if floor else ["-m", "autograder", "grade"]
     arguments = ["--assignment", assignment_id, "--submissions", str(submissions), "--out", str(out)]
+    arguments += ["--sandbox", sandbox] if sandbox else []
     arguments += ["--scheduler", scheduler] if scheduler else ["--jobs", str(jobs)]
     wall, peak, stdout = measured([sys.executable, *grader, *arguments], ROOT)
     results = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/results.json"))}
@@ -401,6 +404,17 @@ def print_dask(args: argparse.Namespace, n: int, jobs: list[dict], dask: list[di
 # ---------------------------------------------------------------- the students' self-check
 
 
+def print_tiers(n: int, bubblewrap: list[dict], unprivileged: list[dict]) -> None:
+    """The unprivileged tier (where bubblewrap cannot start: Gradescope) beside bubblewrap, runs alternated."""
+    first, second = statistics.median(r["wall"] for r in bubblewrap), statistics.median(r["wall"] for r in unprivileged)
+    same = sum(bubblewrap[0]["results"][s]["score"] == unprivileged[0]["results"].get(s, {}).get("score") for s in bubblewrap[0]["results"])
+    print(f"sandbox tiers, {n} submissions, --jobs as above, {len(bubblewrap)} runs each, alternated:")
+    walls = {name: " / ".join(f"{r['wall']:.1f}" for r in runs) for name, runs in (("bubblewrap", bubblewrap), ("unprivileged", unprivileged))}
+    print(f"  bubblewrap    median {first:.1f} s ({walls['bubblewrap']})")
+    print(f"  unprivileged  median {second:.1f} s ({walls['unprivileged']})")
+    print(f"unprivileged / bubblewrap throughput: {first / second:.2f}; the same score in both: {same} of {len(bubblewrap[0]['results'])}")
+
+
 def timed(command: list[str], runs: int) -> float:
     """Median wall time of `runs` runs of `command` from the repository root (a failing run stops the benchmark)."""
     return statistics.median(measured(command, ROOT)[0] for _ in range(runs))
@@ -430,7 +444,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers of the kit and of the floor (nbgrader autograde is sequential)")
     parser.add_argument("--nbgrader-n", type=int, default=24, help="students nbgrader grades (the first ones; 0: skip it)")
     parser.add_argument("--scheduler", help="also grade on Dask (local:N or tcp://HOST:8786) and compare with --jobs")
-    parser.add_argument("--rounds", type=int, default=1, help="with --scheduler: alternate --jobs and Dask this many times")
+    parser.add_argument("--rounds", type=int, default=1, help="with --scheduler or --tiers: alternate the two this many times")
+    parser.add_argument("--tiers", action="store_true", help="also grade in the unprivileged sandbox tier (--sandbox unprivileged) and compare with bubblewrap")
     parser.add_argument("--self-check", action="store_true", help="also time every assignment's public tests on the solution")
     parser.add_argument("--self-check-only", action="store_true", help="time only the public tests (no class, no nbgrader)")
     parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)  # internal: the floor's command
@@ -459,6 +474,11 @@ def main() -> None:
             if i:
                 jobs.append(kit(args.assignment, work / "class", work / f"kit-out-{i}", args.jobs))
             dask.append(kit(args.assignment, work / "class", work / f"dask-out-{i}", args.jobs, scheduler=args.scheduler))
+        bubblewrap, unprivileged = [ours], []
+        for i in range(args.rounds if args.tiers else 0):
+            if i:
+                bubblewrap.append(kit(args.assignment, work / "class", work / f"bubblewrap-out-{i}", args.jobs, sandbox="bubblewrap"))
+            unprivileged.append(kit(args.assignment, work / "class", work / f"unprivileged-out-{i}", args.jobs, sandbox="unprivileged"))
         floor = kit(args.assignment, work / "class", work / "floor-out", args.jobs, floor=True)
         parsable = {s: text for s, text in students.items() if text is not None and "def (" not in text}
         theirs = nbgrader(args.assignment, dict(list(parsable.items())[: args.nbgrader_n]), work) if args.nbgrader_n else None
@@ -469,6 +489,8 @@ def main() -> None:
     print_report(args, students, ours, floor, theirs, draws, writes, load)
     if args.scheduler:
         print_dask(args, len(students), jobs, dask, overhead, draws, writes, scan)
+    if args.tiers:
+        print_tiers(len(students), bubblewrap, unprivileged)
     if args.self_check:
         print_self_check()
 
