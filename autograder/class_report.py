@@ -368,7 +368,7 @@ def render(data: ClassResults, similar: Similarity) -> str:
     sandboxed = Counter(bool(r.get("extra_data", {}).get("sandbox", True)) for r in data.results.values())
     fingerprints = Counter(str(r.get("extra_data", {}).get("fingerprint", "")) for r in data.results.values())
     inputs = Counter(str(r.get("extra_data", {}).get("inputs_id", "")) for r in data.results.values())
-    tiers = Counter(str(r.get("extra_data", {}).get("sandbox_tier", "bubblewrap")) for r in data.results.values() if r.get("extra_data", {}).get("sandbox", True))
+    tiers = {str(r.get("extra_data", {}).get("sandbox_tier", "bubblewrap")) for r in data.results.values() if r.get("extra_data", {}).get("sandbox", True)}
     tier = f"sandboxed ({', '.join(sorted(tiers))})"  # bubblewrap, or the unprivileged tier where it could not start
     mode = tier if not sandboxed[False] else "WITHOUT the sandbox (--no-sandbox)" if not sandboxed[True] else "mixed"
     parts.append(_table([], [

@@ -105,7 +105,7 @@ def grade_found(
         "inputs_id": hashlib.sha256(str(seed).encode()).hexdigest()[:16],  # names the drawn inputs without revealing the seed
         "sandbox": job.isolated,
         "sandbox_tier": job.sandbox_tier,
-        **({"sandbox_parts": sandbox.unprivileged_parts().record()} if job.sandbox_tier == "unprivileged" else {}),
+        **({"sandbox_parts": sandbox.unprivileged_parts().record} if job.sandbox_tier == "unprivileged" else {}),
         "fingerprint": job.fingerprint,
         "submission_sha256": submission.digest,
     }

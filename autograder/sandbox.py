@@ -158,6 +158,12 @@ def _bound_read_only(path: str) -> bool:
     return any(path == top or path.startswith(top + "/") for top in tops if top)
 
 
+def _sandbox_gpus() -> list[Path]:
+    """The GPU device nodes a sandbox is given: none unless they exist and the grader itself has CUDA (asked only then)."""
+    nodes = _gpu_device_nodes()
+    return nodes if nodes and _cuda_available() else []
+
+
 def _gpu_binds() -> tuple[list[str], list[str]]:
     """bubblewrap arguments that show the grader's GPUs to the sandbox, and the driver's library folders.
 
@@ -168,8 +174,8 @@ def _gpu_binds() -> tuple[list[str], list[str]]:
     /usr, /lib, ... is there already) and named in LD_LIBRARY_PATH (_gpu_environment), since
     the sandbox's environment is not the grader's.
     """
-    nodes = _gpu_device_nodes()
-    if not nodes or not _cuda_available():
+    nodes = _sandbox_gpus()
+    if not nodes:
         return [], []
     args = [arg for node in nodes for arg in ("--dev-bind", str(node), f"/dev/{node.name}")]
     libraries = [d for d in _driver_library_dirs() if Path(d).is_dir()]
@@ -214,7 +220,9 @@ class Unprivileged:
     landlock: int  # the kernel's Landlock ABI version, 0 without Landlock
     user_note: str = ""  # why the zygote keeps the grader's user, where it does
 
+    @functools.cached_property
     def record(self) -> dict[str, object]:
+        """Once per grading process: every result of the run carries it."""
         return {
             "user": self.user or f"the grader's: {self.user_note}", "landlock_abi": self.landlock,
             "filesystem": "landlock" if self.landlock else "file modes only",
@@ -328,7 +336,7 @@ def _driver_proc_dirs() -> list[str]:
 
 def _landlock_plan(parts: Unprivileged, staged: str, scratch: str) -> dict[str, object]:
     """What child.py's `confine` applies: read-only paths, the scratch folder, device nodes, and the ABI to use."""
-    gpus = [str(node) for node in _gpu_device_nodes()] if _gpu_device_nodes() and _cuda_available() else []
+    gpus = [str(node) for node in _sandbox_gpus()]
     return {
         "abi": parts.landlock, "read": [*_runtime_paths(), staged, *(_driver_library_dirs() + _driver_proc_dirs() if gpus else [])],
         "write": [scratch], "devices": [d for d in DEVICES if os.path.exists(d)], "gpus": gpus,
@@ -353,6 +361,7 @@ class Zygote:
         self.control: socket.socket | None = None
         self.scratch: str | None = None  # outside bubblewrap: the zygote's scratch folder, removed with it
         self.staged: str | None = None  # the unprivileged tier's copy of the helpers
+        self.gpus = False  # whether its children may use the grader's GPUs (their seccomp filter then lets CUDA start)
         self.starts = 0
 
     @property
@@ -361,6 +370,7 @@ class Zygote:
 
     def start(self) -> None:
         self.starts += 1
+        self.gpus = bool(_sandbox_gpus())
         self.control, inside = socket.socketpair()
         python, user, confinement = os.path.realpath(sys.executable), {}, {}
         if self.tier == "bubblewrap":
@@ -537,28 +547,35 @@ def _children(pid: int) -> list[int]:
         return [int(n) for n in handle.read().split()]
 
 
-def child_cpu_clock(zygote: Zygote) -> int | None:
-    """A clock id for the CPU time of the zygote's one child, the submission's process; None if not found.
-
-    The kernel's accounting of every thread of that process (exited ones too), read from the
-    grader with clock_gettime: the child can neither see nor change it, and unlike the wall
-    time of a round trip it does not grow while other processes hold the CPU. The child is
-    found as the zygote's only child process (the zygote is bubblewrap's only child); a pid
-    the child itself reported could name another process.
-    """
+def submission_pid(zygote: Zygote) -> int | None:
+    """The zygote's one child, the submission's process, found from the grader's side (the zygote is
+    bubblewrap's only child); None before it has forked or once it is gone. A pid the child itself
+    reported could name another process."""
     try:
         top = zygote.process.pid
         inner = _children(top) if zygote.tier == "bubblewrap" else [top]  # bubblewrap's child is the zygote
-        if len(inner) != 1:
-            return None
-        child = _children(inner[0])
-        if len(child) != 1:
-            return None
-        clock = ((~child[0]) << 3) | 2  # Linux's MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED), as clock_getcpuclockid makes it
-        time.clock_gettime(clock)
-        return clock
-    except (OSError, ValueError, AttributeError, OverflowError):
+        child = _children(inner[0]) if len(inner) == 1 else []
+        return child[0] if len(child) == 1 else None
+    except (OSError, ValueError, AttributeError):
         return None
+
+
+def child_cpu_clock(zygote: Zygote) -> int | None:
+    """A clock id for the CPU time of the submission's process (submission_pid); None if not found.
+
+    The kernel's accounting of every thread of that process (exited ones too), read from the
+    grader with clock_gettime: the child can neither see nor change it, and unlike the wall
+    time of a round trip it does not grow while other processes hold the CPU.
+    """
+    child = submission_pid(zygote)
+    if child is None:
+        return None
+    clock = ((~child) << 3) | 2  # Linux's MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED), as clock_getcpuclockid makes it
+    try:
+        time.clock_gettime(clock)
+    except (OSError, OverflowError):
+        return None
+    return clock
 
 
 def cpu_time(clock: int | None) -> float | None:
@@ -585,11 +602,7 @@ class ScratchWatch(threading.Thread):
         child = None
         while not self.stopped.wait(0.01 if child is None else self.PERIOD):
             if child is None:
-                try:
-                    found = _children(self.zygote.process.pid)  # the zygote's one child, once it has forked
-                except (OSError, AttributeError, ValueError):
-                    continue
-                child = found[0] if len(found) == 1 else None
+                child = submission_pid(self.zygote)  # once the zygote has forked it
                 continue
             verdict = self.over()
             if verdict is not None:
@@ -647,8 +660,7 @@ class Sandbox:
         if self.tier == "unprivileged":
             self.watch = ScratchWatch(self.zygote, self.limits.scratch_mb)
             self.watch.start()
-        gpus = self.tier == "bubblewrap" and bool(_gpu_device_nodes()) and _cuda_available()  # as _gpu_binds gives them
-        program = seccomp.submission_filter(gpu=gpus)  # without bubblewrap too: it needs no privileges
+        program = seccomp.submission_filter(gpu=self.zygote.gpus)  # without bubblewrap too: it needs no privileges
         request = {
             "module": self.module_name, "cpu_seconds": self.limits.cpu_seconds,
             "seccomp": program.hex() if program else None, "seccomp_self_pid": seccomp.SELF_PID, "seccomp_required": self.tier != "none", "tripwires": self.tripwires,

@@ -158,7 +158,8 @@ def execute(
     target = call.read_back
     if files_in is not None and target is not None:
         target = os.path.join(files_in, os.path.basename(call.read_back))
-        local = Call(_with_path(local.args, call.read_back, target), _with_path(local.kwargs, call.read_back, target), local.seed, local.extra, target)
+        args, kwargs = _with_path((local.args, local.kwargs), call.read_back, target)
+        local = Call(args, kwargs, local.seed, local.extra, target)
     seed_generators(call.seed)
     watch = (tripwires.watch(autograd) if tripwires is not None else OpRecorder(watch_inference_mode=not autograd)) if record else None
     try:
@@ -180,8 +181,8 @@ def execute(
         return Reply(error=describe_error(error, getattr(module, "__file__", None)), record=_taken(watch))
     try:
         file = None if target is None else read_back(target, limits.max_payload_bytes)
-        args, kwargs = (local.args, local.kwargs) if target == call.read_back else (_with_path(part, target, call.read_back) for part in (local.args, local.kwargs))
-        after = wire.encode((args, kwargs), limits) if inputs else None
+        left = _with_path((local.args, local.kwargs), target, call.read_back) if target != call.read_back else (local.args, local.kwargs)
+        after = wire.encode(left, limits) if inputs else None
         return Reply(wire.encode(output, limits), after, file=file, record=_taken(watch))
     except wire.WireError as error:
         return Reply(error=f"{function}() {error}")

@@ -18,6 +18,13 @@ from kit.calls import Call
 from kit.harness import Abort
 
 
+def _bubblewrap_or_skip() -> None:
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as error:
+        pytest.skip(f"bubblewrap cannot start here: {error}")
+
+
 def _unprivileged_or_skip() -> sandbox.Unprivileged:
     try:
         return sandbox.check_unprivileged()
@@ -60,7 +67,7 @@ def test_readable_by_needs_every_folder_searchable_and_the_file_readable():
 
 def test_the_recorded_parts_say_what_this_machine_applies():
     parts = _unprivileged_or_skip()
-    record = parts.record()
+    record = parts.record
     assert record["landlock_abi"] == sandbox.landlock_abi() and record["seccomp"] is True
     assert (record["filesystem"] == "landlock") == (sandbox.landlock_abi() >= 1)
     assert record["user"] == parts.user if parts.user else parts.user_note in record["user"]
@@ -85,10 +92,7 @@ def test_a_child_holds_no_capability(tier):
     capability: with CAP_DAC_OVERRIDE it would read a file whatever its modes, with CAP_KILL signal anyone, with
     CAP_SYS_RESOURCE lift its limits. A file it made and closed to everyone shows it."""
     if tier == "bubblewrap":
-        try:
-            sandbox.check_available()
-        except sandbox.SandboxUnavailable as error:
-            pytest.skip(str(error))
+        _bubblewrap_or_skip()
     else:
         _unprivileged_or_skip()
     source = (
