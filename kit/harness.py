@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
 from typing import Any, Protocol
 
 import torch
+from greenlet import getcurrent, greenlet
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from kit import wire
 from kit.calls import Call, tree_map
-from kit.execute import Reply, describe_error, execute
+from kit.execute import UNCHANGED, Reply, describe_error, execute
 from kit.forbidden import records, violation
 from kit.spec import Check, Function
 
@@ -43,14 +45,6 @@ class StudentError(AssertionError):
 
 class RanForbidden(AssertionError):
     """A graded call dispatched the kernel of a routine its assignment forbids (kit.forbidden)."""
-
-
-class FollowUp(BaseException):
-    """A planning pass's trial asks for a call not run yet (`run_examples`): a BaseException, so that
-    no `except Exception` in a check swallows it."""
-
-    def __init__(self, call: Call, device: str, options: dict, key: tuple):
-        self.call, self.device, self.options, self.key = call, device, options, key
 
 
 class CheckFailed(AssertionError):
@@ -108,14 +102,14 @@ def outcome_from_reply(reply: Reply, limits: wire.Limits = wire.Limits(), call: 
     """The reply's frames decoded (and so validated) once; `inputs_after` is None where the inputs were not sent.
 
     `call`: the call the reply answers. Where the inputs came back as the very bytes they were sent
-    as (`call.frame`: most calls leave them alone), `inputs_after` is a copy of the call's own
+    as (`call.frame`), or marked UNCHANGED (most calls leave them alone), `inputs_after` is a copy of the call's own
     arguments, which is what decoding those bytes would give, without decoding them.
     """
     if reply.error is not None:
         return Outcome(error=reply.error, not_implemented=reply.not_implemented, record=reply.record)
     value, devices = wire.decode(reply.output, limits)
     after = None
-    if reply.inputs is not None and call is not None and reply.inputs == call.frame:
+    if reply.inputs is not None and call is not None and (reply.inputs == UNCHANGED or reply.inputs == call.frame):
         after = Call(*(tree_map(lambda t: t.detach().clone(), part) for part in (call.args, call.kwargs)))
     elif reply.inputs is not None:
         args_kwargs, _ = wire.decode(reply.inputs, limits)
@@ -154,15 +148,11 @@ class Trial:
     dtype: torch.dtype
     runner: Runner
     device: str = "cpu"
-    primary: Outcome | None = None  # this trial's first call, already run (batched grading); used once
     memo: dict | None = None  # reference outputs for this example, kept across submissions
     non_finite: str | None = None  # set when an output was nan/inf where the reference's is finite: fails the check
     check: Check = DIRECT  # the check being judged (set by `judge`): whether its calls are recorded
-    # the calls after the first, run ahead in batches (run_examples): (request, outcome) in the order the check asks
-    # for them; each serves the request at its own position only, so two requests of one call are two calls
-    follow_ups: list | None = None
-    planning: bool = False  # a request beyond `follow_ups` raises FollowUp instead of running
-    asked: int = 0
+    # where its calls go instead of `runner.run` (run_examples: batched with other examples' calls, shared between checks)
+    serve: Callable[[Call, str, dict], Outcome] | None = None
 
     def judge(self, check: Check) -> None:
         """Run `check` on this trial; an output that was nan/inf where the reference's is finite fails it too."""
@@ -173,11 +163,11 @@ class Trial:
 
     def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
         device = device or self.device
-        if call is None and device == self.device and self.primary is not None:
-            outcome, self.primary = self.primary, None  # the batched first call stands for one call, once
-        else:  # only the trial's own call is ever checked for changes to its arguments
-            outcome = self._follow_up(call or self.call, device, {**call_options(self.function, self.check), "inputs": call is None})
+        # the arguments as the call left them come back for every call (a follow-up and another check's first call
+        # can then be one call), though only the trial's own call is ever checked for changes to them
+        options = {**call_options(self.function, self.check), "inputs": True}
         call = call or self.call
+        outcome = self.serve(call, device, options) if self.serve is not None else self.runner.run(self.function.name, call, device, **options)
         if outcome.not_implemented:
             raise NotStarted(outcome.error)
         judged = records(self.function, self.check)
@@ -199,17 +189,6 @@ class Trial:
         if device != "meta" and self.non_finite is None:
             self.non_finite = self._non_finite_where_the_reference_is_finite(outcome.output, None if call is self.call else call)
         return outcome
-
-    def _follow_up(self, call: Call, device: str, options: dict) -> Outcome:
-        if self.follow_ups is None:
-            return self.runner.run(self.function.name, call, device, **options)
-        key = (call.frame, call.seed, call.read_back, device, tuple(sorted(options.items())))
-        position, self.asked = self.asked, self.asked + 1
-        if position < len(self.follow_ups) and self.follow_ups[position][0] == key:
-            return _copied(self.follow_ups[position][1])
-        if self.planning:
-            raise FollowUp(call, device, options, key)
-        return self.runner.run(self.function.name, call, device, **options)  # a check that asks otherwise than it planned
 
     def _non_finite_where_the_reference_is_finite(self, output: Any, call: Call | None) -> str | None:
         """Whether `output`, any output and not only the one a check compares, is nan/inf where the reference's is finite.
@@ -466,104 +445,127 @@ def run_examples(
     check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict],
     shared: dict | None = None, count: int | None = None,
 ) -> None:
-    """Run `check` on the first `count` (default: all) of fixed examples (their first calls in one batch);
-    raise `CheckFailed` on the first failure.
+    """Run `check` on the first `count` (default: all) of fixed examples; raise `CheckFailed` on the
+    first failing one (in the examples' order).
 
-    `shared`: first calls already run, kept for the next check that runs the same examples
-    the same way (one per runner process: a fresh process starts with an empty one).
+    `shared`: the calls run so far in the runner's process, kept for the next check that asks
+    for the same ones (one per process: a fresh process starts with an empty one).
     """
     count = len(examples) if count is None else min(count, len(examples))
+    examples, memos = examples[:count], memos[:count]
+    together = getattr(runner, "run_batch", None) is not None and not check.metered
     try:
-        primaries = first_calls(check, function, runner, examples[:count], shared, examples)
-        verdicts, follow_ups = _planned(check, function, runner, dtype, examples[:count], primaries, memos[:count])
-        for i, (call, primary, memo) in enumerate(zip(examples[:count], primaries, memos[:count], strict=True)):
-            try:
-                if i in verdicts:  # judged already, with every call it needed
-                    if verdicts[i] is not None:
-                        raise verdicts[i]
-                    continue
-                Trial(function, call, dtype, runner, check.device, primary, memo, follow_ups=follow_ups[i]).judge(check)
-            except Exception as error:
-                message = str(error) if isinstance(error, AssertionError) else describe_error(error)
-                example = None if check.hidden else call.render(function.name)
-                hidden_example = call.render(function.name, INSTRUCTOR_ELEMENTS) if check.hidden else None
-                raise CheckFailed(
-                    function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden), instructor_example=hidden_example,
-                ) from None
+        failure = (_judged_together if together else _judged_in_turn)(check, function, runner, dtype, examples, memos, shared)
     except Abort as stop:
         raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
+    if failure is not None:
+        i, error = failure
+        message = str(error) if isinstance(error, AssertionError) else describe_error(error)
+        example = None if check.hidden else examples[i].render(function.name)
+        hidden_example = examples[i].render(function.name, INSTRUCTOR_ELEMENTS) if check.hidden else None
+        raise CheckFailed(
+            function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden), instructor_example=hidden_example,
+        )
 
 
-FOLLOW_UP_ROUNDS = 6  # batches of later calls per check at most; a trial that asks for more runs the rest one by one
+def _judged_in_turn(
+    check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict], shared: dict | None,
+) -> tuple[int, Exception] | None:
+    """The first failing example and what it raised, judging one example after the other, each call on
+    its own: the efficiency check times its calls one by one, and a runner that does not batch."""
+    for i, (call, memo) in enumerate(zip(examples, memos, strict=True)):
+        try:
+            Trial(function, call, dtype, runner, check.device, memo).judge(check)
+        except Exception as error:
+            return i, error
+    return None
 
 
-def _planned(
-    check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], primaries: list[Outcome | None], memos: list[dict],
-) -> tuple[dict[int, Exception | None], list[list | None]]:
-    """The examples' verdicts (None: passed; else what it raised), up to the first that fails, with the
-    calls after each example's first run in batches; and each example's calls run ahead.
+@dataclass(frozen=True)
+class _Ask:
+    """What a trial asks the planner for: the `occurrence`-th call of `key` (a repeated request is another call)."""
 
-    A check that calls the function again (softmax(X + c), reduction='sum') would cost a round
-    trip a call. Instead the examples are judged in rounds: each runs until it asks for a call
-    that has not run yet; those calls, one per example, run in one batch; the next round serves
-    them and goes on. Every request is served by a call run for it alone, in the order the
-    check asks. The efficiency check is left out (its repeated calls are timed), and so is a
-    runner that does not batch. An example without a verdict after FOLLOW_UP_ROUNDS is judged
-    by the caller, its calls run ahead served first.
+    call: Call
+    device: str
+    options: tuple
+    key: tuple
+    occurrence: int
+
+
+def _judged_together(
+    check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict], shared: dict | None,
+) -> tuple[int, Exception] | None:
+    """`_judged_in_turn`'s verdict, with every example's calls run in batches.
+
+    Each example is judged in a greenlet of its own, from start to end, once. When it asks for
+    a call that has not run, it hands the request to this planner and waits; once every
+    example waits or is done, the planner runs the requests, one batch per device and
+    options, and hands each its outcome. A check of k calls costs k round trips, however
+    many examples. Calls are kept in `shared`: an example's n-th request of a call (the same
+    arguments, seed, device and options) is served by the n-th run of that call in this
+    process, whichever check made it; two requests within one trial are two calls. The
+    examples after the first failure are dropped unjudged, as judging in turn would.
     """
-    batch = getattr(runner, "run_batch", None)
-    if batch is None or check.metered or any(p is None for p in primaries):
-        return {}, [None] * len(examples)
-    follow_ups: list[list | None] = [[] for _ in examples]
-    verdicts: dict[int, Exception | None] = {}
-    first_failure = len(examples)  # later examples are never judged, as when every call ran on its own
-    for _ in range(FOLLOW_UP_ROUNDS):
-        wanted: dict[tuple, list[tuple[int, FollowUp]]] = {}
-        for i in range(first_failure):
-            if i in verdicts:
-                continue
-            trial = Trial(function, examples[i], dtype, runner, check.device, _copied(primaries[i]), memos[i], follow_ups=follow_ups[i], planning=True)
-            try:
-                trial.judge(check)
-                verdicts[i] = None
-            except FollowUp as request:
-                wanted.setdefault((request.device, tuple(sorted(request.options.items()))), []).append((i, request))
-            except Exception as error:  # an Abort (a stub, a time-out) goes to the caller as it is
-                verdicts[i], first_failure = error, i
-                break
-        if not wanted:
-            break
-        for (device, options), requests in wanted.items():
-            outcomes = batch(function.name, [request.call for _, request in requests], device, **dict(options))
-            for (i, request), outcome in zip(requests, outcomes, strict=True):
-                follow_ups[i].append((request.key, outcome))
-    return {i: v for i, v in verdicts.items() if i <= first_failure}, follow_ups
+    cache = shared if shared is not None else {}
+    planner = getcurrent()
 
+    def serve_one_trial() -> Callable[[Call, str, dict], Outcome]:
+        asked: dict[tuple, int] = {}
 
-def first_calls(
-    check: Check, function: Function, runner: Runner, examples: list[Call], shared: dict | None, whole: list[Call] | None = None,
-) -> list[Outcome | None]:
-    """The first call of every example, in one batch where the runner batches.
+        def serve(call: Call, device: str, options: dict) -> Outcome:
+            ran = {k: v for k, v in options.items() if k != "record"}  # recorded always: a check that does not judge the record ignores it
+            key = (function.name, call.frame, call.seed, call.read_back, device, tuple(sorted(ran.items())))
+            occurrence = asked[key] = asked.get(key, -1) + 1
+            done = cache.get(key, ())
+            if occurrence < len(done):
+                return _copied(done[occurrence])
+            return planner.switch(_Ask(call, device, tuple(sorted(ran.items())), key, occurrence))
 
-    Checks that read the same example set (`whole`, of which `examples` is the start: the
-    function's own inputs) ask for the same calls: with `shared`, each call runs once, and each
-    check gets its own copy of the outcomes.
-    """
-    batch = getattr(runner, "run_batch", None)
-    if batch is None:
-        return [None] * len(examples)
-    options = call_options(function, check)
-    if shared is None:
-        return batch(function.name, examples, check.device, **options)
-    whole = whole if whole is not None else examples
-    options.pop("record", None)  # recorded for every check: one that does not judge the record ignores it
-    key = (function.name, id(whole), check.device, tuple(sorted(options.items())))
-    if key not in shared or shared[key][0] is not whole:  # the list is kept in the value, so its id is not reused
-        shared[key] = (whole, [])
-    done = shared[key][1]
-    if len(done) < len(examples):  # only the calls no check on this set has asked for yet
-        done += batch(function.name, examples[len(done) :], check.device, **options)
-    return [_copied(outcome) for outcome in done[: len(examples)]]
+        return serve
+
+    def judged(trial: Trial) -> Exception | None:
+        try:
+            trial.judge(check)
+        except Exception as error:
+            return error
+        return None
+
+    trials = {i: greenlet(judged) for i in range(len(examples))}
+    answers: dict[int, Any] = {i: Trial(function, call, dtype, runner, check.device, memo, serve=serve_one_trial()) for i, (call, memo) in enumerate(zip(examples, memos, strict=True))}
+    first_failure: tuple[int, Exception] | None = None
+    try:
+        while trials:
+            asks: dict[int, _Ask] = {}
+            for i in sorted(trials):
+                step = trials[i].switch(answers.pop(i))  # the trial itself first, then the outcome it waits for
+                if isinstance(step, _Ask):
+                    asks[i] = step
+                    continue
+                del trials[i]
+                if step is not None:  # it failed: the examples after it no longer matter
+                    first_failure = (i, step)
+                    for later in [j for j in trials if j > i]:
+                        trials.pop(later).throw()
+                        asks.pop(later, None)
+                    break
+            needed: dict[tuple, _Ask] = {}  # per key, the request of the highest occurrence: that many runs of it
+            for ask in asks.values():
+                if ask.occurrence >= len(cache.get(ask.key, ())) and ask.occurrence >= getattr(needed.get(ask.key), "occurrence", -1):
+                    needed[ask.key] = ask
+            batches: dict[tuple, list[_Ask]] = {}
+            for ask in needed.values():
+                runs = ask.occurrence + 1 - len(cache.get(ask.key, ()))
+                batches.setdefault((ask.device, ask.options), []).extend([ask] * runs)
+            for (device, options), wanted in batches.items():
+                outcomes = runner.run_batch(function.name, [ask.call for ask in wanted], device, **dict(options))
+                for ask, outcome in zip(wanted, outcomes, strict=True):
+                    cache.setdefault(ask.key, []).append(outcome)
+            for i, ask in asks.items():
+                answers[i] = _copied(cache[ask.key][ask.occurrence])
+    finally:
+        for trial in trials.values():  # an Abort (a stub, a time-out) leaves the others waiting: end them
+            trial.throw()
+    return first_failure
 
 
 def _copied(outcome: Outcome) -> Outcome:
