@@ -22,7 +22,7 @@ from autograder.config import Config, GraderSettings
 from autograder.grade import Job, grade_submission
 from kit import wire
 from kit.calls import Call
-from kit.catalog import SOLUTIONS, load_assignment, load_module
+from kit.catalog import ASSIGNMENTS, SOLUTIONS, load_assignment, load_module
 from kit.execute import Reply, execute
 from kit.harness import CheckFailed, InProcessRunner, Trial, outcome_from_reply, run_check
 
@@ -287,3 +287,99 @@ def test_an_unexpected_error_fails_that_check_only(monkeypatch, tmp_path):
     assert public and all("the grader could not read the reply" in o for o in public)
     assert all(t.output == "Hidden test failed." for t in failed if t.hidden)
     assert result.extra["grader_errors"] and all(e.endswith("RuntimeError") for e in result.extra["grader_errors"])
+
+
+# ---------------------------------------------------------------- kit.harness.run_examples: examples judged side by side
+
+
+class CountingRunner(InProcessRunner):
+    """An in-process runner that counts its batches and calls."""
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.batches, self.calls = 0, 0
+
+    def run_batch(self, function, calls, device, **options):
+        self.batches, self.calls = self.batches + 1, self.calls + len(calls)
+        return super().run_batch(function, calls, device, **options)
+
+
+def follow_up_check(*, repeat: bool = False):
+    """Compares f(X) with f(X + 1) - 1 (two calls per example; with `repeat`, f(X) asked for twice)."""
+    from kit.spec import Check
+
+    def verify(t: Trial) -> None:
+        shifted = t.run(t.call.replace(t.call.args[0] + 1))
+        t.assert_close(t.output, shifted - 1)
+        if repeat:
+            t.assert_close(t.run(t.call), t.output)
+
+    return Check("f(X + 1) = f(X) + 1", verify)
+
+
+def shift_examples(n: int) -> list[Call]:
+    return [Call((torch.full((2,), float(i)),)) for i in range(n)]
+
+
+def test_examples_judged_side_by_side_fail_where_judging_in_turn_fails(tmp_path):
+    """The first failing example (in the examples' order) is the one reported, whichever round it failed in."""
+    from kit.harness import _judged_in_turn, run_examples
+    from kit.spec import Function
+
+    module = ModuleType("student")
+    module.f = lambda X: X + 1 if float(X.sum()) not in (6.0, 12.0) else X * 0  # wrong at X = 3 and 6: example 2 fails first (f(3) - 1 != f(2))
+    function = Function("f", lambda dtype: None, points=1)
+    check = follow_up_check()
+    examples = shift_examples(8)
+    runner = CountingRunner(module)
+    with pytest.raises(CheckFailed) as batched:
+        run_examples(check, function, runner, torch.float32, examples, [{} for _ in examples])
+    failure = _judged_in_turn(check, function, InProcessRunner(module), torch.float32, examples, [{} for _ in examples], None)
+    assert failure is not None and failure[0] == 2  # f(2 + 1) - 1 = 0 * 3 - 1, not f(2) = 3
+    assert batched.value.example == examples[2].render("f")
+    assert runner.batches == 2  # one round trip per call of the check, however many examples
+
+
+def test_a_call_asked_for_twice_in_one_example_is_two_calls_and_another_checks_call_is_reused():
+    from kit.harness import run_examples
+    from kit.spec import Function
+
+    module = ModuleType("student")
+    module.f = lambda X: X + 1
+    function = Function("f", lambda dtype: None, points=1)
+    examples, shared = shift_examples(4), {}
+    runner = CountingRunner(module)
+    run_examples(follow_up_check(), function, runner, torch.float32, examples, [{} for _ in examples], shared=shared)
+    assert runner.calls == 5  # f(X) of each example, and f(X + 1), which is the next example's f(X) but for the last one's
+    run_examples(follow_up_check(repeat=True), function, runner, torch.float32, examples, [{} for _ in examples], shared=shared)
+    assert runner.calls == 9  # both served by the first check's calls; only the repeated f(X) runs again
+
+
+def test_a_stub_ends_every_example_at_once():
+    from kit.harness import run_examples
+    from kit.spec import Function
+
+    module = load_module(ASSIGNMENTS / "02" / "softmax.py", "stub_softmax_for_side_by_side")
+    assignment = load_assignment("02")
+    function = next(f for f in assignment.functions if f.name == "softmax")
+    examples = [Call((torch.randn(2, 3),)) for _ in range(5)]
+    runner = CountingRunner(module)
+    with pytest.raises(CheckFailed) as failed:
+        run_examples(function.checks[0], function, runner, torch.float32, examples, [{} for _ in examples])
+    assert failed.value.not_started and runner.batches == 1
+
+
+def test_a_call_that_leaves_its_inputs_alone_answers_unchanged_and_one_that_changes_them_sends_them():
+    from kit.execute import UNCHANGED
+
+    module = ModuleType("student")
+    module.keeps = lambda X, dim=1: X.sum(dim)
+    module.changes = lambda X, dim=1: X.mul_(2).sum(dim)
+    module.nan_kept = lambda X, dim=1: X.sum(dim)
+    call = Call((torch.ones(2, 3),), {"dim": 1})
+    assert execute(module, "keeps", call, "cpu").inputs == UNCHANGED
+    changed = execute(module, "changes", call, "cpu")
+    assert changed.inputs not in (UNCHANGED, call.frame)
+    assert torch.equal(outcome_from_reply(changed, call=call).inputs_after.args[0], torch.full((2, 3), 2.0))
+    nan_call = Call((torch.tensor([[float("nan"), 1.0]]),), {"dim": 1})
+    assert execute(module, "nan_kept", nan_call, "cpu").inputs == nan_call.frame  # NaN: not judged unchanged here, the bytes are compared
