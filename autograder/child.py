@@ -185,8 +185,8 @@ def serve_submission(channel: int) -> None:
         return send_json({"error": f"the grader could not install its forbidden-kernel tripwires: {describe_error(error)}"})
     send_json({"ready": True})
 
-    def answer(header: dict, frame: bytes) -> list[bytes]:
-        """Four frames per call: status, output, inputs after the call, the file read back."""
+    def answer(header: dict, frame: bytes) -> tuple[dict, list[bytes]]:
+        """A call's status, then its three frames: output, inputs after the call, the file read back."""
         (args, kwargs), _ = wire.decode(frame)
         call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
         try:
@@ -199,17 +199,22 @@ def serve_submission(channel: int) -> None:
         except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
         status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
-        return [json.dumps(status).encode(), reply.output or b"", reply.inputs or b"", reply.file or b""]
+        return status, [reply.output or b"", reply.inputs or b"", reply.file or b""]
 
+    tripwires.checked_per_call = False  # once per batch, below: what a call's record says of them holds for its whole batch
     while True:
         try:
             parts = frames.read(channel)
         except frames.FrameClosed:
             return  # the grader is done with this submission
         header = json.loads(parts[0])
+        answers = [answer({**header, "seed": header["seeds"][i], "read_back": header["read_back"][i]}, frame) for i, frame in enumerate(parts[1:])]
+        whole = tripwires.intact()
         replies = []
-        for i, frame in enumerate(parts[1:]):  # a batch: one header, then one frame per call
-            replies += answer({**header, "seed": header["seeds"][i], "read_back": header["read_back"][i]}, frame)
+        for status, rest in answers:
+            if not whole and isinstance(status["record"], dict):
+                status["record"]["intact"] = False
+            replies += [json.dumps(status).encode(), *rest]
         frames.write(channel, replies)
 
 

@@ -135,6 +135,9 @@ class Tripwires:
         """`plan`: `tripwire_plan`'s, made by the grader (the child is spared the search); what this
         process has not registered (ops PyTorch registers on first use elsewhere) is left out."""
         self.tripped: set[str] = set()
+        # whether each call's record checks that every kernel is still in place; the sandboxed child checks once
+        # per batch of calls instead (a break anywhere in the batch then marks every call of it: autograder/child.py)
+        self.checked_per_call = True
         self.libraries: dict[str, torch.library.Library] = {}
         self.sentinels: dict[str, str] = {}  # namespace: an op given a kernel at SENTINEL_KEY too
         with warnings.catch_warnings():  # "Overriding a previously registered kernel": that is the point
@@ -225,7 +228,7 @@ class TripwireWatch:
 
     def seal(self) -> None:
         """Called right after the call, inside inference mode and the hooks: whether it left both in place."""
-        ok = self.wires.intact()
+        ok = self.wires.intact() if self.wires.checked_per_call else True
         if self.hooks is not None:
             top = torch._C._autograd._top_saved_tensors_default_hooks(False)
             ok = ok and top is not None and top[0] is self.pack and torch.is_inference_mode_enabled()

@@ -25,6 +25,7 @@ DTYPES: dict[str, torch.dtype] = {
         torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64, torch.bool,
     )
 }
+ITEM_SIZES = {d: torch.empty((), dtype=d).element_size() for d in DTYPES.values()}
 HEADER_LENGTH = struct.Struct(">I")
 MAX_ELEMENTS = 2**40  # per tensor, counting its non-zero dimensions: far beyond any payload limit, far below int64 overflow
 
@@ -174,11 +175,11 @@ def _rebuild_tensor(spec: Any, payload: memoryview) -> tuple[torch.Tensor, int]:
     dtype = DTYPES[spec["dtype"]]
     if spec["device"] == "meta":
         return torch.empty(shape, dtype=dtype, device="meta"), 0
-    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    nbytes = math.prod(shape) * ITEM_SIZES[dtype]
     if nbytes > len(payload):
         raise WireError("payload shorter than the tensor table says")
-    data = torch.frombuffer(bytearray(payload[:nbytes]), dtype=torch.uint8) if nbytes else torch.empty(0, dtype=torch.uint8)
-    return data.view(dtype).reshape(shape), nbytes
+    data = torch.frombuffer(bytearray(payload[:nbytes]), dtype=dtype) if nbytes else torch.empty(0, dtype=dtype)  # a copy: writable
+    return data.reshape(shape), nbytes
 
 
 def _rebuild(obj: Any, tensors: list[torch.Tensor], depth: int, limits: Limits) -> Any:

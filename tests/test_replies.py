@@ -357,7 +357,6 @@ def test_a_call_asked_for_twice_in_one_example_is_two_calls_and_another_checks_c
 
 def test_a_stub_ends_every_example_at_once():
     from kit.harness import run_examples
-    from kit.spec import Function
 
     module = load_module(ASSIGNMENTS / "02" / "softmax.py", "stub_softmax_for_side_by_side")
     assignment = load_assignment("02")

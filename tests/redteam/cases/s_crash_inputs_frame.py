@@ -4,6 +4,7 @@ import struct
 
 import torch
 
+import kit.execute
 import kit.wire
 
 _honest_encode = kit.wire.encode
@@ -22,6 +23,7 @@ def _bad_inputs_frame(value, limits=kit.wire.Limits()):
 
 
 kit.wire.encode = _bad_inputs_frame
+kit.execute.unchanged = lambda before, after: False  # send the inputs frame even where the call left them alone (kit.execute.UNCHANGED)
 
 
 def softmax(X: torch.Tensor, dim: int = -1) -> torch.Tensor:
