@@ -7,10 +7,11 @@ runner does the same in a separate, locked-down process. Checks never see which 
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
 from typing import Any, Protocol
@@ -525,13 +526,13 @@ def _judged_together(
         asked: dict[tuple, int] = {}
 
         def serve(call: Call, device: str, options: dict) -> Outcome:
-            ran = {k: v for k, v in options.items() if k != "record"}  # recorded always: a check that does not judge the record ignores it
-            key = (function.name, call.frame, call.seed, call.read_back, device, tuple(sorted(ran.items())))
+            ran = tuple(sorted(item for item in options.items() if item[0] != "record"))  # recorded always: a check that does not judge the record ignores it
+            key = (function.name, call.frame, call.seed, call.read_back, device, ran)
             occurrence = asked[key] = asked.get(key, -1) + 1
             done = cache.get(key, ())
             if occurrence < len(done):
                 return _copied(done[occurrence])
-            return planner.switch(_Ask(call, device, tuple(sorted(ran.items())), key, occurrence))
+            return planner.switch(_Ask(call, device, ran, key, occurrence))
 
         return serve
 
@@ -581,7 +582,12 @@ def _judged_together(
 
 
 def _copied(outcome: Outcome) -> Outcome:
-    """A copy whose tensors are its own: a check may change what it was handed."""
-    clone = lambda t: t.clone()  # noqa: E731
-    after = outcome.inputs_after.map(clone) if outcome.inputs_after is not None else None
-    return replace(outcome, output=tree_map(clone, outcome.output), inputs_after=after)
+    """A copy whose output is its own: a check may change the output it was handed.
+
+    `inputs_after` is shared (it is already a copy, never the drawn example itself): checks
+    only compare it with the call (kit.checks.leaves_inputs_unchanged).
+    """
+    output = outcome.output
+    served = copy.copy(outcome)
+    served.output = output.clone() if type(output) is torch.Tensor else tree_map(torch.Tensor.clone, output)
+    return served
