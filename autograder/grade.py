@@ -245,7 +245,7 @@ def _draws(g: GradedCheck, job: Job, seed: int) -> list[tuple[tuple, torch.dtype
     `count` of the set's `size` examples.
 
     The public (or hidden) checks of a function that draw from its own inputs share one example
-    set per dtype, and so the first calls they have in common (kit.harness.first_calls).
+    set per dtype, and so the calls they have in common (kept per process: kit.harness.run_examples).
     """
     count, size = _count(g, job), _set_size(g, job)
     draws = []
