@@ -26,6 +26,7 @@ DTYPES: dict[str, torch.dtype] = {
     )
 }
 ITEM_SIZES = {d: torch.empty((), dtype=d).element_size() for d in DTYPES.values()}
+_NUMPY_DTYPES = frozenset(d for d in DTYPES.values() if d is not torch.bfloat16)  # what Tensor.numpy() can view
 HEADER_LENGTH = struct.Struct(">I")
 MAX_ELEMENTS = 2**40  # per tensor, counting its non-zero dimensions: far beyond any payload limit, far below int64 overflow
 
@@ -43,6 +44,12 @@ class WireError(ValueError):
 
 
 def encode(value: Any, limits: Limits = Limits()) -> bytes:
+    if type(value) is torch.Tensor and limits.max_tensors >= 1:  # most values that cross: one tensor, of a few shapes
+        return _encode_tensor(value, limits)
+    return _encode_any(value, limits)
+
+
+def _encode_any(value: Any, limits: Limits) -> bytes:
     tensors: list[dict] = []
     sources: list[torch.Tensor] = []
     payload_bytes = 0
@@ -87,6 +94,31 @@ def encode(value: Any, limits: Limits = Limits()) -> bytes:
     return HEADER_LENGTH.pack(len(header)) + header + payload
 
 
+# The header of a lone tensor, by dtype, shape and device: the same bytes as `encode` makes, made once.
+_LONE_TENSOR_HEADERS: dict[tuple, bytes] = {}
+
+
+def _encode_tensor(t: torch.Tensor, limits: Limits) -> bytes:
+    key = (t.dtype, tuple(t.shape), t.device.type)
+    header = _LONE_TENSOR_HEADERS.get(key)
+    if header is None:
+        header = json.dumps({"value": {"$tensor": 0}, "tensors": [_tensor_header(t)]}).encode()
+        if len(_LONE_TENSOR_HEADERS) >= _HEADER_CACHE_ENTRIES:
+            _LONE_TENSOR_HEADERS.clear()
+        _LONE_TENSOR_HEADERS[key] = header
+    if len(header) > limits.max_header_bytes:
+        raise WireError("the result is too large")
+    if t.device.type == "meta":
+        return HEADER_LENGTH.pack(len(header)) + header
+    size = torch.Tensor.numel(t) * torch.Tensor.element_size(t)
+    if size > limits.max_payload_bytes:  # sized before any byte is copied
+        raise WireError("the result is too large")
+    payload = _tensor_bytes(t)
+    if len(payload) != size:
+        raise WireError("the result's tensors could not be read")
+    return HEADER_LENGTH.pack(len(header)) + header + payload
+
+
 def _tensor_header(t: torch.Tensor) -> dict:
     dtype = str(t.dtype).removeprefix("torch.")
     if dtype not in DTYPES:
@@ -97,6 +129,11 @@ def _tensor_header(t: torch.Tensor) -> dict:
 def _tensor_bytes(t: torch.Tensor) -> bytes:
     if torch.Tensor.numel(t) == 0:  # reshape(-1) of an empty array from numpy keeps a stride that view() refuses
         return b""
+    if torch.Tensor.is_cpu.__get__(t) and t.dtype in _NUMPY_DTYPES:
+        try:  # its values in C order, as below, in one copy (most tensors that cross are small: the ops cost more than the bytes)
+            return torch.Tensor.detach(t).numpy().tobytes()
+        except RuntimeError:  # a conjugate or negative bit: torch's own path
+            pass
     flat = torch.Tensor.detach(t).to("cpu").reshape(-1).contiguous()
     return flat.view(torch.uint8).numpy().tobytes()
 
@@ -124,6 +161,36 @@ def _decode(frame: bytes, limits: Limits) -> tuple[Any, list[str]]:
     if header_length > limits.max_header_bytes or HEADER_LENGTH.size + header_length > len(frame):
         raise WireError("bad header length")
     text = bytes(frame[HEADER_LENGTH.size : HEADER_LENGTH.size + header_length])
+    value, table = _header(text, limits)
+    payload = memoryview(frame)[HEADER_LENGTH.size + header_length :]
+    if len(payload) > limits.max_payload_bytes:
+        raise WireError("payload too large")
+    tensors, offset = [], 0
+    for dtype, shape, nbytes, device in table:
+        if device == "meta":
+            tensors.append(torch.empty(shape, dtype=dtype, device="meta"))
+            continue
+        if nbytes > len(payload) - offset:
+            raise WireError("payload shorter than the tensor table says")
+        data = torch.frombuffer(bytearray(payload[offset : offset + nbytes]), dtype=dtype) if nbytes else torch.empty(0, dtype=dtype)  # a copy: writable
+        tensors.append(data.reshape(shape))
+        offset += nbytes
+    if offset != len(payload):
+        raise WireError("payload length does not match the tensor table")
+    return _rebuild(value, tensors, 0, limits), [device for *_, device in table]
+
+
+# Headers read and validated so far, by their bytes: a process answers thousands of calls with a few dozen
+# distinct ones (the same structure, shapes and dtypes). Short headers only, and a bounded number of them.
+_HEADERS: dict[tuple[bytes, Limits], tuple[Any, tuple]] = {}
+_HEADER_CACHE_BYTES, _HEADER_CACHE_ENTRIES = 1024, 4096
+
+
+def _header(text: bytes, limits: Limits) -> tuple[Any, tuple[tuple[torch.dtype, list[int], int, str], ...]]:
+    """The header's value skeleton and its tensor table (dtype, shape, bytes, device), validated."""
+    known = _HEADERS.get((text, limits))
+    if known is not None:
+        return known
     if _nests_deeper(text, 2 * limits.max_depth + 8):  # {"value": ...} and two levels per tuple or dict, with room to spare
         raise WireError("value nested too deeply")
     try:
@@ -134,18 +201,24 @@ def _decode(frame: bytes, limits: Limits) -> tuple[Any, list[str]]:
         raise WireError(f"malformed header: {error}") from None
     if not isinstance(specs, list) or len(specs) > limits.max_tensors:
         raise WireError("malformed tensor table")
-    payload = memoryview(frame)[HEADER_LENGTH.size + header_length :]
-    if len(payload) > limits.max_payload_bytes:
-        raise WireError("payload too large")
-    tensors, devices, offset = [], [], 0
-    for spec in specs:
-        tensor, used = _rebuild_tensor(spec, payload[offset:])
-        tensors.append(tensor)
-        devices.append(spec["device"])
-        offset += used
-    if offset != len(payload):
-        raise WireError("payload length does not match the tensor table")
-    return _rebuild(value, tensors, 0, limits), devices
+    parsed = value, tuple(_table_entry(spec) for spec in specs)
+    if len(text) <= _HEADER_CACHE_BYTES:
+        if len(_HEADERS) >= _HEADER_CACHE_ENTRIES:
+            _HEADERS.clear()
+        _HEADERS[(text, limits)] = parsed
+    return parsed
+
+
+def _table_entry(spec: Any) -> tuple[torch.dtype, list[int], int, str]:
+    if not isinstance(spec, dict) or spec.get("dtype") not in DTYPES or spec.get("device") not in ("cpu", "cuda", "meta", "mps"):
+        raise WireError("malformed tensor entry")
+    shape = spec.get("shape")
+    if not isinstance(shape, list) or len(shape) > 16 or not all(type(n) is int and 0 <= n < MAX_ELEMENTS for n in shape):
+        raise WireError("malformed tensor shape")
+    if math.prod(max(n, 1) for n in shape) >= MAX_ELEMENTS:  # for meta too: torch refuses, or overflows, past this
+        raise WireError("tensor too large")
+    dtype = DTYPES[spec["dtype"]]
+    return dtype, shape, 0 if spec["device"] == "meta" else math.prod(shape) * ITEM_SIZES[dtype], spec["device"]
 
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -162,24 +235,6 @@ def _nests_deeper(text: bytes, limit: int) -> bool:
         if depth > limit:
             return True
     return False
-
-
-def _rebuild_tensor(spec: Any, payload: memoryview) -> tuple[torch.Tensor, int]:
-    if not isinstance(spec, dict) or spec.get("dtype") not in DTYPES or spec.get("device") not in ("cpu", "cuda", "meta", "mps"):
-        raise WireError("malformed tensor entry")
-    shape = spec.get("shape")
-    if not isinstance(shape, list) or len(shape) > 16 or not all(type(n) is int and 0 <= n < MAX_ELEMENTS for n in shape):
-        raise WireError("malformed tensor shape")
-    if math.prod(max(n, 1) for n in shape) >= MAX_ELEMENTS:  # for meta too: torch refuses, or overflows, past this
-        raise WireError("tensor too large")
-    dtype = DTYPES[spec["dtype"]]
-    if spec["device"] == "meta":
-        return torch.empty(shape, dtype=dtype, device="meta"), 0
-    nbytes = math.prod(shape) * ITEM_SIZES[dtype]
-    if nbytes > len(payload):
-        raise WireError("payload shorter than the tensor table says")
-    data = torch.frombuffer(bytearray(payload[:nbytes]), dtype=dtype) if nbytes else torch.empty(0, dtype=dtype)  # a copy: writable
-    return data.reshape(shape), nbytes
 
 
 def _rebuild(obj: Any, tensors: list[torch.Tensor], depth: int, limits: Limits) -> Any:
