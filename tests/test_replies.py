@@ -10,12 +10,15 @@ These run without the sandbox: a stand-in runner answers in this process.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograder import grade
 from autograder.config import Config, GraderSettings
@@ -23,7 +26,7 @@ from autograder.grade import Job, grade_submission
 from kit import wire
 from kit.calls import Call
 from kit.catalog import ASSIGNMENTS, SOLUTIONS, load_assignment, load_module
-from kit.execute import Reply, execute
+from kit.execute import UNCHANGED, Reply, execute
 from kit.harness import CheckFailed, InProcessRunner, Trial, outcome_from_reply, run_check
 
 CONFIG = Config(grader=GraderSettings(examples=3, hidden_examples=3))
@@ -96,6 +99,18 @@ def test_meta_tensors_cross_without_payload():
     assert decoded.device.type == "meta" and decoded.shape == (3, 4) and devices == ["meta"]
 
 
+@pytest.mark.parametrize(
+    "tensor",
+    [torch.randn(3, 4), torch.randn(2, 3).T, torch.randn(5)[::2], torch.empty(0, 3), torch.tensor(3.0), torch.ones(2, dtype=torch.bfloat16),
+     torch.arange(4) > 1, torch.empty(2, 3, device="meta"), torch.randn(2, requires_grad=True)],
+    ids=["matrix", "transposed", "strided", "empty", "scalar", "bfloat16", "bool", "meta", "requires_grad"],
+)
+def test_a_lone_tensor_is_framed_as_the_general_path_frames_it(tensor):
+    """wire.encode's short cut for one tensor (its header made once per dtype, shape and device) sends the same bytes."""
+    assert wire.encode(tensor) == wire._encode_any(tensor, wire.Limits())
+    assert wire.encode(tensor) == wire.encode(tensor)  # the cached header the second time
+
+
 # ---------------------------------------------------------------- kit.harness
 
 
@@ -110,16 +125,14 @@ def test_a_well_formed_inputs_frame_is_accepted():
     assert outcome.output == 1.0 and outcome.inputs_after.kwargs == {"dim": 0}
 
 
-def test_inputs_sent_back_unchanged_are_a_copy_of_the_call_and_changed_ones_are_read():
+def test_inputs_sent_back_unchanged_are_the_calls_own_and_changed_ones_are_read():
     """outcome_from_reply's short cut: inputs that come back as the bytes they were sent as are the call's own
-    arguments, copied (a check may change what it is handed; the drawn call serves every student); any other
+    arguments, neither decoded nor copied (Outcome.inputs_after is read only: checks compare it); any other
     bytes are decoded, so a change made in place is seen."""
     call = Call((torch.arange(6.0).reshape(2, 3), [torch.ones(2)]), {"dim": 1, "generator": {"kit.argument": "generator", "seed": 3}})
     same = outcome_from_reply(Reply(wire.encode(1.0), call.frame), call=call).inputs_after
-    assert same.args[0] is not call.args[0] and same.args[1][0] is not call.args[1][0] and same.kwargs == call.kwargs
-    assert wire.encode((same.args, same.kwargs)) == call.frame
-    same.args[0].zero_()
-    assert call.args[0].sum() == 15
+    assert same.args is call.args and same.kwargs is call.kwargs
+    assert outcome_from_reply(Reply(wire.encode(1.0), UNCHANGED), call=call).inputs_after.args is call.args
     changed = call.map(lambda t: t + 1)
     seen = outcome_from_reply(Reply(wire.encode(1.0), wire.encode((changed.args, changed.kwargs))), call=call).inputs_after
     assert torch.equal(seen.args[0], changed.args[0]) and not torch.equal(seen.args[0], call.args[0])
@@ -134,6 +147,39 @@ def test_a_meta_tensor_never_passes_a_comparison_with_values():
     assert_close(torch.empty(2, 3, device="meta"), torch.empty(2, 3, device="meta"), 1e-5, 1e-8)
     with pytest.raises(AssertionError, match="shape"):
         assert_close(torch.ones(3, 2), torch.empty(2, 3, device="meta"), 1e-5, 1e-8)
+
+
+def _verdict_in_torch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, ulps: float) -> str:
+    """assert_close's rule for one floating-point tensor, in torch ops alone (as before its NumPy and equality short cuts)."""
+    if bool((~torch.isfinite(actual) & torch.isfinite(expected)).any()):
+        return "non-finite"
+    finite = expected[torch.isfinite(expected)]
+    atol += ulps * torch.finfo(expected.dtype).eps * (float(finite.abs().max()) if finite.numel() else 0.0)
+    return "close" if bool(torch.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True).all()) else "differ"
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(
+    dtype=st.sampled_from([torch.float32, torch.float64, torch.float16]),
+    expected=st.lists(st.floats(-1e4, 1e4, width=16) | st.sampled_from([math.inf, -math.inf, math.nan, 0.0]), min_size=1, max_size=6),
+    noise=st.lists(st.sampled_from([0.0, 0.0, 1e-9, -1e-7, 3e-6, -1e-4, 1e-2, math.inf, math.nan]), min_size=6, max_size=6),
+    ulps=st.sampled_from([0.0, 4.0]),
+)
+def test_the_comparisons_short_cuts_give_torchs_verdict(dtype, expected, noise, ulps):
+    """assert_close answers most comparisons by torch.equal or in NumPy (float32, float64): the same verdict as
+    torch's isclose rule, values near the tolerance, nan and inf included."""
+    from kit.harness import assert_close
+
+    e = torch.tensor(expected, dtype=dtype)
+    a = (e.double() + e.double() * torch.tensor(noise[: len(expected)], dtype=torch.float64)).to(dtype)
+    a = torch.where(torch.tensor(noise[: len(expected)]).isnan() & e.isfinite(), torch.tensor(math.nan, dtype=dtype), a)
+    rtol, atol = (1e-5, 1e-6) if dtype != torch.float16 else (1e-3, 1e-3)
+    try:
+        assert_close(a, e, rtol, atol, ulps=ulps)
+        got = "close"
+    except AssertionError as error:
+        got = "non-finite" if "non-finite" in str(error) else "differ"
+    assert got == _verdict_in_torch(a, e, rtol, atol, ulps)
 
 
 @pytest.mark.parametrize("device", ["meta", "cpu"])
@@ -369,8 +415,6 @@ def test_a_stub_ends_every_example_at_once():
 
 
 def test_a_call_that_leaves_its_inputs_alone_answers_unchanged_and_one_that_changes_them_sends_them():
-    from kit.execute import UNCHANGED
-
     module = ModuleType("student")
     module.keeps = lambda X, dim=1: X.sum(dim)
     module.changes = lambda X, dim=1: X.mul_(2).sum(dim)
