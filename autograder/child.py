@@ -44,6 +44,7 @@ SCRATCH = os.environ.pop("KIT_SCRATCH")  # wiped after every submission
 WORK = os.path.join(SCRATCH, "work")
 SHARED_MEMORY = "/dev/shm" if os.environ.pop("KIT_WIPE_SHM", "") else None
 CONFINE = json.loads(os.environ.pop("KIT_CONFINE", "null"))  # the unprivileged tier's Landlock plan, else None
+RECORD_KEYS = {"ops", "left_inference_mode", "intact"}  # kit.dispatch.record_of's: a status with such a record is encoded once
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 4, 38, 22, 2
 PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, LINUX_CAPABILITY_VERSION_3 = 24, 47, 4, 0x20080522
 libc = ctypes.CDLL(None, use_errno=True)
@@ -201,6 +202,17 @@ def serve_submission(channel: int) -> None:
         status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
         return status, [reply.output or b"", reply.inputs or b"", reply.file or b""]
 
+    written: dict[tuple, bytes] = {}  # the few statuses of a call that did not fail, each encoded once
+
+    def status_frame(status: dict) -> bytes:
+        record = status["record"]
+        if status["error"] is not None or not (record is None or (type(record) is dict and record.keys() == RECORD_KEYS)):
+            return json.dumps(status).encode()
+        key = (status["not_implemented"], status["file"], None if record is None else (tuple(record["ops"]), record["left_inference_mode"], record["intact"]))
+        if key not in written:
+            written[key] = json.dumps(status).encode()
+        return written[key]
+
     tripwires.checked_per_call = False  # once per batch, below: what a call's record says of them holds for its whole batch
     while True:
         try:
@@ -214,7 +226,7 @@ def serve_submission(channel: int) -> None:
         for status, rest in answers:
             if not whole and isinstance(status["record"], dict):
                 status["record"]["intact"] = False
-            replies += [json.dumps(status).encode(), *rest]
+            replies += [status_frame(status), *rest]
         frames.write(channel, replies)
 
 
