@@ -7,7 +7,6 @@ runner does the same in a separate, locked-down process. Checks never see which 
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -206,11 +205,12 @@ class Trial:
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor
         # inputs makes them where the reference does, on the CPU (the default device), never on
         # `meta`, whose tensors hold no values to compare.
-        wrong = sorted({d for d in outcome.devices if d != (device if call.tensors() else "cpu")})
-        if wrong and call.tensors():
-            raise AssertionError(f"returned a tensor on {wrong[0]} for inputs on {device}: create tensors on the input's device")
-        if wrong:
-            raise AssertionError(f"returned a tensor on {wrong[0]} with no tensor inputs: create it on the CPU (the default device)")
+        on = device if call.tensors() else "cpu"
+        if any(d != on for d in outcome.devices):
+            wrong = min(d for d in outcome.devices if d != on)
+            if call.tensors():
+                raise AssertionError(f"returned a tensor on {wrong} for inputs on {device}: create tensors on the input's device")
+            raise AssertionError(f"returned a tensor on {wrong} with no tensor inputs: create it on the CPU (the default device)")
         if device != "meta" and self.non_finite is None:
             self.non_finite = self._non_finite_where_the_reference_is_finite(outcome.output, None if call is self.call else call)
         return outcome
@@ -289,9 +289,11 @@ class Trial:
 def all_finite(tensor: torch.Tensor) -> bool:
     """Whether a floating-point tensor holds no nan or inf: its sum is finite then (one op, not two), unless it overflowed."""
     array = _array(tensor)
+    if array is not None and array.dtype == np.float32:  # summed in float64, where no float32 values overflow
+        return math.isfinite(np.add.reduce(array, axis=None, dtype=np.float64)) or bool(np.isfinite(array).all())
     if array is not None:
         with np.errstate(all="ignore"):  # an overflowing sum is what the exact test is for
-            return math.isfinite(array.sum()) or bool(np.isfinite(array).all())
+            return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
     return math.isfinite(float(tensor.sum())) or bool(torch.isfinite(tensor).all())
 
 
@@ -660,6 +662,7 @@ def _copied(outcome: Outcome) -> Outcome:
     only compare it with the call (kit.checks.leaves_inputs_unchanged).
     """
     output = outcome.output
-    served = copy.copy(outcome)
+    served = object.__new__(Outcome)  # copy.copy(outcome) at a fifth of its cost (no __reduce_ex__ round)
+    served.__dict__.update(outcome.__dict__)
     served.output = output.clone() if type(output) is torch.Tensor else tree_map(torch.Tensor.clone, output)
     return served
