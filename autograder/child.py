@@ -192,16 +192,23 @@ def serve_submission(channel: int) -> None:
         call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
         try:
             metered = header.get("meter") is True  # the efficiency check: timed under the op recorder, as its baseline is
-            reply = execute(
-                module, header["function"], call, header["device"], autograd=header["autograd"],
-                record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
-                inputs=header.get("inputs") is not False, files_in=WORK,
-            )
-        except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function
+            limit = header.get("cpu_limit") if metered else None
+            if type(limit) is float and limit > 0:  # SIGPROF once the process has used that much CPU time from here
+                signal.setitimer(signal.ITIMER_PROF, limit)
+            try:
+                reply = execute(
+                    module, header["function"], call, header["device"], autograd=header["autograd"],
+                    record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
+                    inputs=header.get("inputs") is not False, files_in=WORK,
+                )
+            finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+        except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function, CpuLimit
             reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
         status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
         return status, [reply.output or b"", reply.inputs or b"", reply.file or b""]
 
+    signal.signal(signal.SIGPROF, _stop_the_call)  # the grader's `cpu_limit` of a timed call (kit.checks.efficient)
     written: dict[tuple, bytes] = {}  # the few statuses of a call that did not fail, each encoded once
 
     def status_frame(status: dict) -> bytes:
@@ -228,6 +235,14 @@ def serve_submission(channel: int) -> None:
                 status["record"]["intact"] = False
             replies += [status_frame(status), *rest]
         frames.write(channel, replies)
+
+
+class CpuLimit(BaseException):
+    """Raised in a timed call that has used the CPU time that fails it already: the grader measures the time, this only ends the call."""
+
+
+def _stop_the_call(signum, frame) -> None:
+    raise CpuLimit
 
 
 def become_child(channel: int) -> None:

@@ -717,10 +717,12 @@ class Sandbox:
 
     def batch(
         self, function: str, calls: list[Call], device: str, autograd: bool, timeout: float, record: bool = True, meter: bool = False, inputs: bool = True,
+        cpu_limit: float | None = None,
     ) -> list[Outcome]:
         header = {
             "function": function, "device": device, "autograd": autograd, "record": record, "meter": meter, "inputs": inputs,
             "seeds": [c.seed for c in calls], "read_back": [c.read_back for c in calls],
+            **({"cpu_limit": cpu_limit} if cpu_limit is not None else {}),  # the child stops a timed call there (child.py)
         }
         started = time.perf_counter()
         request = [json.dumps(header).encode(), *(c.frame for c in calls)]
@@ -827,11 +829,13 @@ class SandboxRunner:
 
     def run(
         self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+        cpu_limit: float | None = None,
     ) -> Outcome:
-        return self.run_batch(function, [call], device, autograd=autograd, record=record, meter=meter, inputs=inputs)[0]
+        return self.run_batch(function, [call], device, autograd=autograd, record=record, meter=meter, inputs=inputs, cpu_limit=cpu_limit)[0]
 
     def run_batch(
         self, function: str, calls: list[Call], device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+        cpu_limit: float | None = None,
     ) -> list[Outcome]:
         remaining = min(self.deadline - time.monotonic(), self.limits.call_seconds)
         if remaining <= 0:
@@ -843,7 +847,7 @@ class SandboxRunner:
         try:
             # timed here, in the grader, and by the kernel's accounting: the child cannot make itself look fast
             started, cpu = time.perf_counter(), cpu_time(self.sandbox.cpu_clock)
-            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record, meter, inputs)
+            outcomes = self.sandbox.batch(function, calls, device, autograd, remaining, record, meter, inputs, cpu_limit)
             seconds, after = time.perf_counter() - started, cpu_time(self.sandbox.cpu_clock)
             child_cpu = after - cpu if cpu is not None and after is not None else None
             self.traffic.child_cpu_seconds += child_cpu or 0.0

@@ -48,6 +48,15 @@ class RanForbidden(AssertionError):
     """A graded call dispatched the kernel of a routine its assignment forbids (kit.forbidden)."""
 
 
+class OverCpuLimit(Exception):
+    """A timed call was stopped once it had used the CPU time it was given (`Trial.outcome(cpu_limit=...)`):
+    its time is at least `seconds`, which decides a verdict already (kit.checks.efficient)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"stopped after {seconds:.3f} s of CPU time")
+
+
 class CheckFailed(AssertionError):
     """A check did not hold; carries what the student needs to see."""
 
@@ -115,10 +124,13 @@ def call_options(function: Function, check: Check) -> dict:
 
 
 class Runner(Protocol):
-    """Runs one call (`inputs`: send back the arguments as the call left them, for `Outcome.inputs_after`)."""
+    """Runs one call (`inputs`: send back the arguments as the call left them, for `Outcome.inputs_after`;
+    `cpu_limit`: a timed call may be stopped once it has used this many seconds of CPU time, its outcome then
+    an error whose `cpu_seconds` are at least that; a runner that cannot stop one lets it run to its end)."""
 
     def run(
         self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+        cpu_limit: float | None = None,
     ) -> Outcome: ...
 
 
@@ -149,7 +161,9 @@ class InProcessRunner:
 
     def run(
         self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
+        cpu_limit: float | None = None,
     ) -> Outcome:
+        # `cpu_limit` is not applied: in the grader's or the student's own process the call runs to its end
         started, cpu = time.perf_counter(), time.process_time()
         reply = execute(self.module, function, call, device, autograd=autograd, record=record or meter, inputs=inputs)
         outcome = outcome_from_reply(reply, call=call)
@@ -185,11 +199,14 @@ class Trial:
         if self.non_finite is not None:  # the check's own comparisons (its clearer message) had their turn first
             raise AssertionError(self.non_finite)
 
-    def outcome(self, call: Call | None = None, device: str | None = None) -> Outcome:
+    def outcome(self, call: Call | None = None, device: str | None = None, *, cpu_limit: float | None = None) -> Outcome:
+        """`cpu_limit` (a timed call's): OverCpuLimit where the runner stopped the call at that much CPU time."""
         device = device or self.device
         # the arguments as the call left them come back for every call (a follow-up and another check's first call
         # can then be one call), though only the trial's own call is ever checked for changes to them
         options = _options_of(self.function, self.check)
+        if cpu_limit is not None:
+            options = {**options, "cpu_limit": cpu_limit}
         call = call or self.call
         outcome = self.serve(call, device, options) if self.serve is not None else self.runner.run(self.function.name, call, device, **options)
         if outcome.not_implemented:
@@ -200,6 +217,9 @@ class Trial:
         # raise where the kernel would have run); a failed call without a record just failed
         if why and (outcome.error is None or outcome.record is not None):
             raise RanForbidden(f"{self.function.name}() ran a forbidden routine: {why}")
+        used = outcome.cpu_seconds if outcome.cpu_seconds is not None else outcome.seconds
+        if cpu_limit is not None and outcome.error is not None and used is not None and used >= cpu_limit:
+            raise OverCpuLimit(used)  # timed by the trusted side: whatever the error says, the call used that much
         if outcome.error is not None:
             raise StudentError(outcome.error)
         # Every call, whatever its inputs: tensors go on the inputs' device, and a call without tensor

@@ -125,6 +125,12 @@ def sandboxed():
         "    worker.start()\n"
         "    worker.join()\n"
         "    return 0\n"
+        "def square(X):\n"  # a run past its limit: a loop over the batch, spun out to 3 s
+        "    spin(3.0)\n"
+        "    return X * X\n"
+        "def spins(seconds):\n"
+        "    spin(seconds)\n"
+        "    return 0\n"
         "def sleeps(seconds):\n"
         "    time.sleep(seconds)\n"
         "    return 0\n"
@@ -144,3 +150,19 @@ def test_the_sandbox_counts_the_childs_cpu_time_in_every_thread(sandboxed):
 def test_the_sandbox_does_not_count_waiting_as_work(sandboxed):
     outcome = sandboxed.run("sleeps", Call((0.2,)), "cpu")
     assert outcome.seconds >= 0.2 and outcome.cpu_seconds < 0.05
+
+
+def test_a_timed_call_is_stopped_at_its_cpu_limit_and_an_untimed_one_is_not(sandboxed):
+    """`cpu_limit` (kit.checks.efficient: the time that fails a run whatever follows) ends a timed call there."""
+    stopped = sandboxed.run("spins", Call((2.0,)), "cpu", meter=True, cpu_limit=0.05)
+    assert stopped.error is not None and 0.05 <= stopped.cpu_seconds < 0.5, (stopped.error, stopped.cpu_seconds)
+    finished = sandboxed.run("spins", Call((0.2,)), "cpu", cpu_limit=0.05)  # not timed: the limit is not for it
+    assert finished.error is None and finished.cpu_seconds >= 0.19
+
+
+def test_a_sandboxed_run_past_its_limit_fails_as_slow_without_running_to_its_end(sandboxed):
+    before = sandboxed.traffic.child_cpu_seconds
+    with pytest.raises(CheckFailed) as failed:
+        run_check(efficiency_check(), FUNCTION, sandboxed, torch.float32, examples=1)
+    assert "x slower than a vectorised version: stopped after" in failed.value.message, failed.value.message
+    assert sandboxed.traffic.child_cpu_seconds - before < 1.0  # not the 3 s the call would have taken
