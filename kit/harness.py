@@ -26,6 +26,7 @@ from kit.calls import Call, tree_map
 from kit.execute import UNCHANGED, Reply, describe_error, execute
 from kit.forbidden import records, violation
 from kit.spec import Check, Function
+from kit.strategies import seed_alone
 
 
 class Abort(BaseException):
@@ -521,7 +522,8 @@ def run_check(
     if seed is not None:
         test = hypothesis_seed(seed)(test)
     try:
-        test()
+        with seed_alone():
+            test()
     except Abort as stop:
         raise CheckFailed(function.name, check, str(stop), None, not_started=isinstance(stop, NotStarted)) from None
     except Exception as error:  # the failing example, after hypothesis shrank it
@@ -543,7 +545,8 @@ def draw_examples(check: Check, function: Function, dtype: torch.dtype, count: i
     def collect(call: Call) -> None:
         drawn.append(call)
 
-    hypothesis_seed(seed)(collect)()
+    with seed_alone():
+        hypothesis_seed(seed)(collect)()
     return drawn[:count]
 
 

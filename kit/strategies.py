@@ -6,6 +6,7 @@ input shrinks towards small shapes and round numbers, which is what students rea
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -125,3 +126,43 @@ def seeded(make):
 def randn(generator: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
     """Standard normal values times `scale`, drawn from `generator` (float64 first: the same values in every dtype)."""
     return (torch.randn(shape, generator=generator, dtype=torch.float64) * scale).to(dtype)
+
+
+# ---------------------------------------------------------------- draws that depend on the seed alone
+
+
+@contextlib.contextmanager
+def seed_alone():
+    """Hypothesis draws inside depend on their seed alone, not on what this process has imported.
+
+    Hypothesis (6.131 and later) mixes literals found in the process's own modules (those outside
+    site-packages: here the kit, the assignments' tests, the solutions, a student's module in
+    their pytest) into about 5% of its draws, and caches them as modules appear. The same seed
+    then drew other examples in a process that had imported other assignments first: a class's
+    checks graded on other inputs in one worker than in another (05's batch_mean_through_numpy
+    escaped the meta check that way). Inside, only hypothesis' own constants are used.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    provider = providers.HypothesisProvider
+    if _NO_LOCAL_CONSTANTS is None or "_local_constants" not in vars(provider) or not hasattr(providers, "CONSTANTS_CACHE"):
+        yield
+        return
+    saved = vars(provider)["_local_constants"], providers.CONSTANTS_CACHE
+    provider._local_constants, providers.CONSTANTS_CACHE = _NO_LOCAL_CONSTANTS, _CONSTANTS_WITHOUT_LOCAL
+    try:
+        yield
+    finally:
+        provider._local_constants, providers.CONSTANTS_CACHE = saved
+
+
+def _empty_constants():
+    try:
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # a hypothesis without local constants
+        return None
+    return Constants()
+
+
+_NO_LOCAL_CONSTANTS = _empty_constants()
+_CONSTANTS_WITHOUT_LOCAL: dict = {}  # hypothesis' own constants per kind of draw, made once: never the process's

@@ -138,6 +138,22 @@ def test_inputs_sent_back_unchanged_are_the_calls_own_and_changed_ones_are_read(
     assert torch.equal(seen.args[0], changed.args[0]) and not torch.equal(seen.args[0], call.args[0])
 
 
+def test_drawn_examples_depend_on_the_seed_alone_not_on_the_modules_loaded(tmp_path, monkeypatch):
+    """Hypothesis mixes literals of the process's own modules into its draws (kit.strategies.seed_alone): without the
+    guard, a module imported between two draws with the same seed changed the inputs of a class's checks."""
+    import importlib
+
+    from kit.harness import DIRECT, draw_examples
+
+    function = next(f for f in load_assignment("05").functions if f.name == "batch_norm")
+    before = [call.frame for call in draw_examples(DIRECT, function, torch.float32, 20, seed=7)]
+    literals = ", ".join(f"{0.5 + i * 1.37:.4f}, {-977 + 3 * i}" for i in range(300))
+    (tmp_path / "kit_literals_probe.py").write_text(f"VALUES = [{literals}]\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    importlib.import_module("kit_literals_probe")
+    assert [call.frame for call in draw_examples(DIRECT, function, torch.float32, 20, seed=7)] == before
+
+
 def test_a_meta_tensor_never_passes_a_comparison_with_values():
     from kit.harness import assert_close
 
