@@ -241,8 +241,8 @@ def _set_size(g: GradedCheck, job: Job) -> int:
 
 
 def _draws(g: GradedCheck, job: Job, seed: int) -> list[tuple[tuple, torch.dtype, int, int, int]]:
-    """(key, dtype, count, size, seed) of every example set the check is graded on: it reads the first
-    `count` of the set's `size` examples.
+    """(key, dtype, count, size, seed) of every example set the check is graded on: it reads `count`
+    of the set's `size` examples, spread over it (kit.harness.run_examples).
 
     The public (or hidden) checks of a function that draw from its own inputs share one example
     set per dtype, and so the calls they have in common (kept per process: kit.harness.run_examples).
@@ -264,7 +264,7 @@ def example_set(g: GradedCheck, key: tuple, dtype: torch.dtype, size: int, seed:
 
 
 def graded_examples(g: GradedCheck, job: Job, seed: int) -> list[tuple[torch.dtype, list, list[dict], int]]:
-    """(dtype, calls, memos, count) of each example set the check is graded on, the first `count` of them:
+    """(dtype, calls, memos, count) of each example set the check is graded on, `count` of them read:
     what `run_examples` takes, here and in the notebooks' hidden cells (autograder/release/notebook.py)."""
     found = []
     for key, dtype, count, size, check_seed in _draws(g, job, seed):

@@ -554,14 +554,19 @@ def run_examples(
     check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict],
     shared: dict | None = None, count: int | None = None,
 ) -> None:
-    """Run `check` on the first `count` (default: all) of fixed examples; raise `CheckFailed` on the
-    first failing one (in the examples' order).
+    """Run `check` on `count` (default: all) of fixed examples, spread evenly over them; raise
+    `CheckFailed` on the first failing one (in the examples' order).
+
+    Spread, not the first few: hypothesis draws its simplest examples first (1x1 tensors, every
+    flag False), and a check on 5 of a set of 20 would see those alone (05's meta check saw
+    batch_norm in eval mode only, where a mutant's training branch never ran).
 
     `shared`: the calls run so far in the runner's process, kept for the next check that asks
     for the same ones (one per process: a fresh process starts with an empty one).
     """
-    count = len(examples) if count is None else min(count, len(examples))
-    examples, memos = examples[:count], memos[:count]
+    if count is not None and count < len(examples):
+        chosen = [i * len(examples) // count for i in range(count)]
+        examples, memos = [examples[i] for i in chosen], [memos[i] for i in chosen]
     together = getattr(runner, "run_batch", None) is not None and not check.metered
     try:
         failure = (_judged_together if together else _judged_in_turn)(check, function, runner, dtype, examples, memos, shared)

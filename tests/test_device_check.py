@@ -16,6 +16,7 @@ import sys
 
 import pytest
 import torch
+from classes import shipped_config
 from mutants import CUDA_ONLY, MUTANTS
 
 from autograder import sandbox
@@ -109,13 +110,14 @@ def test_device_bound_mutants_say_where_they_are_caught():
 
 @pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.caught_by == "meta"], ids=lambda m: m.id)
 def test_meta_mutant_is_caught_by_the_meta_check_alone(mutant, tmp_path):
-    """On any machine, without CUDA: the check on the meta device ("works on any device") catches it by itself."""
+    """On any machine, without CUDA: the check on the meta device ("works on any device") catches it by itself,
+    on as many examples as it grades (the public checks' count in the shipped grader.toml)."""
     _, graded = load(mutant.assignment)
     meta = [g for g in graded if g.function.name == mutant.function and g.check.device == "cpu" and g.check.name == "works on any device"]
     assert len(meta) == 1, f"{mutant.function}() has no meta check"
     module = load_module(mutant.write(tmp_path), f"mutant_{mutant.id}")
     with pytest.raises(CheckFailed):
-        run_check(meta[0].check, meta[0].function, InProcessRunner(module), torch.float32, examples=5, shrink=False)
+        run_check(meta[0].check, meta[0].function, InProcessRunner(module), torch.float32, examples=shipped_config().grader.examples, shrink=False)
 
 
 # ---------------------------------------------------------------- TF32 and reduced-precision reductions off in every graded call
