@@ -166,3 +166,20 @@ def test_a_sandboxed_run_past_its_limit_fails_as_slow_without_running_to_its_end
         run_check(efficiency_check(), FUNCTION, sandboxed, torch.float32, examples=1)
     assert "x slower than a vectorised version: stopped after" in failed.value.message, failed.value.message
     assert sandboxed.traffic.child_cpu_seconds - before < 1.0  # not the 3 s the call would have taken
+
+
+def test_a_timed_call_that_fails_early_is_an_error_whatever_it_says_and_one_that_fails_late_was_stopped():
+    """Only the trusted side's clock tells a stopped call: a child that answers "raised CpuLimit" at once gains nothing."""
+
+    class Claims:  # answers every call as a stopped call answers, after `spent` seconds (None: 90% of its limit)
+        def __init__(self, spent):
+            self.spent = spent
+
+        def run(self, function, call, device, cpu_limit=None, **options):
+            spent = self.spent if self.spent is not None else 0.9 * cpu_limit
+            return Outcome(error="square() raised CpuLimit", seconds=spent, cpu_seconds=spent)
+
+    with pytest.raises(CheckFailed, match="raised CpuLimit"):
+        run_check(efficiency_check(), FUNCTION, Claims(0.0001), torch.float32, examples=1)
+    with pytest.raises(CheckFailed, match="slower than a vectorised version: stopped after"):
+        run_check(efficiency_check(), FUNCTION, Claims(None), torch.float32, examples=1)
