@@ -131,7 +131,8 @@ def device_agnostic() -> Check:
         hint="create new tensors on the input's device and dtype (torch.zeros_like, device=X.device)",
         dtypes=(torch.float32,),
         # every example of the set, not a few: a branch the first few never take (05's batch_norm in training)
-        # escaped it; a call on meta costs what any call costs, and its CPU twin is another check's call already
+        # escaped it. A call on meta costs 0.4-0.6 ms (torch's meta kernels; 10-20 us on the CPU for 02), its
+        # CPU twin nothing more (another check's call already)
         gated=True,
     )
 

@@ -126,8 +126,8 @@ def call_options(function: Function, check: Check) -> dict:
 
 class Runner(Protocol):
     """Runs one call (`inputs`: send back the arguments as the call left them, for `Outcome.inputs_after`;
-    `cpu_limit`: a timed call may be stopped once it has used this many seconds of CPU time, its outcome then
-    an error whose `cpu_seconds` are at least that; a runner that cannot stop one lets it run to its end)."""
+    `cpu_limit`: a timed call may be stopped once it has used about this many seconds of CPU time, its outcome
+    then an error; a runner that cannot stop one lets it run to its end)."""
 
     def run(
         self, function: str, call: Call, device: str, *, autograd: bool = True, record: bool = True, meter: bool = False, inputs: bool = True,
@@ -201,7 +201,7 @@ class Trial:
             raise AssertionError(self.non_finite)
 
     def outcome(self, call: Call | None = None, device: str | None = None, *, cpu_limit: float | None = None) -> Outcome:
-        """`cpu_limit` (a timed call's): OverCpuLimit where the runner stopped the call at that much CPU time."""
+        """`cpu_limit` (a timed call's): OverCpuLimit where the call failed after half of it or more (stopped)."""
         device = device or self.device
         # the arguments as the call left them come back for every call (a follow-up and another check's first call
         # can then be one call), though only the trial's own call is ever checked for changes to them
