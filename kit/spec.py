@@ -137,7 +137,7 @@ class Efficiency:
     why: str = ""  # the factor's justification, one line: what honest code may cost more, and what a loop costs
     reference: Callable | None = None  # the public baseline of the students' runs (None: Function.reference)
     public: bool = True  # False: only the grader runs the check, against the solution
-    # the likely cause of a slow call, in the failure message: "about 300x slower than a vectorised version: <hint>"
+    # the likely cause of a slow call, in the failure message: "at least 300x slower than a vectorised version: <hint>"
     hint: str = "a Python loop over the batch? Use whole-tensor operations"
 
     def baseline(self, function: Function, solution: Callable | None) -> Callable | None:

@@ -60,7 +60,7 @@ def test_vectorised_code_passes_and_a_loop_over_the_rows_fails_with_its_ratio_an
     message = verdict("def square(X):\n    return torch.stack([row * row for row in X])")
     assert "x slower than a vectorised version" in message and "of CPU time" in message, message
     assert "square(tensor(shape=(16384, 4), dtype=float32))" in message and "a Python loop over the batch?" in message, message
-    assert int(message.split("x slower")[0].removeprefix("about ")) > 20, message
+    assert int(message.split("x slower")[0].removeprefix("at least ")) > 20, message
 
 
 def test_code_fast_only_on_large_inputs_gains_nothing():
@@ -164,8 +164,8 @@ def test_a_sandboxed_run_past_its_limit_fails_as_slow_without_running_to_its_end
     before = sandboxed.traffic.child_cpu_seconds
     with pytest.raises(CheckFailed) as failed:
         run_check(efficiency_check(), FUNCTION, sandboxed, torch.float32, examples=1)
-    assert "x slower than a vectorised version: stopped after" in failed.value.message, failed.value.message
-    assert sandboxed.traffic.child_cpu_seconds - before < 1.0  # not the 3 s the call would have taken
+    assert "x slower than a vectorised version" in failed.value.message, failed.value.message
+    assert sandboxed.traffic.child_cpu_seconds - before < 1.0  # stopped: not the 3 s the call would have taken
 
 
 def test_a_timed_call_that_fails_early_is_an_error_whatever_it_says_and_one_that_fails_late_was_stopped():
@@ -181,5 +181,5 @@ def test_a_timed_call_that_fails_early_is_an_error_whatever_it_says_and_one_that
 
     with pytest.raises(CheckFailed, match="raised CpuLimit"):
         run_check(efficiency_check(), FUNCTION, Claims(0.0001), torch.float32, examples=1)
-    with pytest.raises(CheckFailed, match="slower than a vectorised version: stopped after"):
+    with pytest.raises(CheckFailed, match="slower than a vectorised version"):
         run_check(efficiency_check(), FUNCTION, Claims(None), torch.float32, examples=1)
