@@ -222,9 +222,8 @@ def efficient(record: Efficiency, baseline: Callable, deterministic: bool = True
             try:
                 outcome = t.outcome(cpu_limit=limit)  # the first is the batched first call, the later ones run again
             except OverCpuLimit as over:
-                outcome = None
                 theirs.append((over.seconds, over.seconds))  # a lower bound, which fails it already
-            if outcome is not None:
+            else:
                 if outcome.seconds is None:  # a runner that cannot time: nothing to judge
                     return
                 if not theirs and deterministic:

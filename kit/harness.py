@@ -313,12 +313,17 @@ class Trial:
 def all_finite(tensor: torch.Tensor) -> bool:
     """Whether a floating-point tensor holds no nan or inf: its sum is finite then (one op, not two), unless it overflowed."""
     array = _array(tensor)
-    if array is not None and array.dtype == np.float32:  # summed in float64, where no float32 values overflow
-        return math.isfinite(np.add.reduce(array, axis=None, dtype=np.float64)) or bool(np.isfinite(array).all())
     if array is not None:
-        with np.errstate(all="ignore"):  # an overflowing sum is what the exact test is for
-            return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
+        return _finite(array)
     return math.isfinite(float(tensor.sum())) or bool(torch.isfinite(tensor).all())
+
+
+def _finite(array: np.ndarray) -> bool:
+    """`all_finite` for a float32 or float64 array (float32 summed in float64, where none of its values overflow)."""
+    if array.dtype == np.float32:
+        return math.isfinite(np.add.reduce(array, axis=None, dtype=np.float64)) or bool(np.isfinite(array).all())
+    with np.errstate(all="ignore"):  # an overflowing sum is what the exact test is for
+        return math.isfinite(np.add.reduce(array, axis=None)) or bool(np.isfinite(array).all())
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray | None:
@@ -327,7 +332,7 @@ def _array(tensor: torch.Tensor) -> np.ndarray | None:
     The comparisons a check makes are on tensors of a few dozen values, where each torch op costs 2-4 us
     of dispatch and NumPy's the same IEEE operation in a third of that: a grader makes thousands a submission.
     """
-    if tensor.is_cpu and tensor.dtype in _NUMPY_DTYPES:
+    if tensor.is_cpu and tensor.dtype in _NUMPY_FLOATS:
         try:
             return tensor.numpy()
         except RuntimeError:  # it requires grad, or carries a conjugate or negative bit: torch's path
@@ -335,7 +340,7 @@ def _array(tensor: torch.Tensor) -> np.ndarray | None:
     return None
 
 
-_NUMPY_DTYPES = (torch.float32, torch.float64)
+_NUMPY_FLOATS = (torch.float32, torch.float64)
 
 
 def _any_non_finite(value: Any) -> bool:
@@ -451,11 +456,11 @@ def _close_in_numpy(actual: torch.Tensor, expected: torch.Tensor, rtol: float, a
     x, y = _array(actual), _array(expected)
     if x is None or y is None:
         return False
+    if not _finite(x):
+        bad = ~np.isfinite(x) & np.isfinite(y)
+        if bad.any():
+            raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
     with np.errstate(all="ignore"):
-        if not math.isfinite(x.sum()) and not bool(np.isfinite(x).all()):
-            bad = ~np.isfinite(x) & np.isfinite(y)
-            if bad.any():
-                raise AssertionError(f"{what}: {int(bad.sum())} non-finite value(s) (nan/inf) where a finite value is expected")
         peak = float(np.abs(y).max()) if y.size else 0.0
         if not math.isfinite(peak):
             return False
