@@ -97,6 +97,24 @@ def tree_tensors(obj: Any) -> list[torch.Tensor]:
     return found
 
 
+def kind_of(obj: Any) -> Any:
+    """What an argument is as far as the code paths of a function go: flags and modes (bool, str, None) by
+    value, numbers by type, tensors by rank and dtype, containers by the kinds of what they hold."""
+    if isinstance(obj, torch.Tensor):
+        return ("tensor", obj.dim(), obj.dtype)
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float)):
+        return ("number", type(obj).__name__)
+    if is_argument(obj):
+        return (ARGUMENT, obj[ARGUMENT])
+    if isinstance(obj, (tuple, list)):
+        return (type(obj).__name__, tuple(kind_of(x) for x in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((k, kind_of(v)) for k, v in obj.items()))
+    return type(obj).__name__
+
+
 def short_repr(obj: Any, max_elements: int = 12) -> str:
     """A repr small enough for feedback: full values for tiny tensors, a summary otherwise."""
     if is_argument(obj):
@@ -155,6 +173,11 @@ class Call:
     @cached_property
     def _tensors(self) -> list[torch.Tensor]:  # asked for at every call of a drawn example, in every submission
         return tree_tensors((self.args, self.kwargs))
+
+    @cached_property
+    def kind(self) -> Any:
+        """`kind_of` its arguments: two calls of one kind take the same branches of most functions."""
+        return kind_of((self.args, self.kwargs, self.read_back is not None))
 
     @cached_property
     def frame(self) -> bytes:

@@ -562,8 +562,9 @@ def run_examples(
     check: Check, function: Function, runner: Runner, dtype: torch.dtype, examples: list[Call], memos: list[dict],
     shared: dict | None = None, count: int | None = None,
 ) -> None:
-    """Run `check` on `count` (default: all) of fixed examples, spread evenly over them; raise
-    `CheckFailed` on the first failing one (in the examples' order).
+    """Run `check` on `count` (default: all) of fixed examples, spread evenly over them, or with
+    `check.varied` on the few that `varied` picks; raise `CheckFailed` on the first failing one
+    (in the examples' order).
 
     Spread, not the first few: hypothesis draws its simplest examples first (1x1 tensors, every
     flag False), and a check on 5 of a set of 20 would see those alone (05's meta check saw
@@ -572,8 +573,12 @@ def run_examples(
     `shared`: the calls run so far in the runner's process, kept for the next check that asks
     for the same ones (one per process: a fresh process starts with an empty one).
     """
-    if count is not None and count < len(examples):
+    chosen = None
+    if check.varied:
+        chosen = varied(examples)
+    elif count is not None and count < len(examples):
         chosen = [i * len(examples) // count for i in range(count)]
+    if chosen is not None:
         examples, memos = [examples[i] for i in chosen], [memos[i] for i in chosen]
     together = getattr(runner, "run_batch", None) is not None and not check.metered
     try:
@@ -588,6 +593,22 @@ def run_examples(
         raise CheckFailed(
             function.name, check, message or type(error).__name__, example, isinstance(error, RanForbidden), instructor_example=hidden_example,
         )
+
+
+def varied(examples: list[Call]) -> list[int]:
+    """The indices of the first and the largest example of each kind (kit.calls.Call.kind), in the set's order.
+
+    The first of a kind is the simplest hypothesis drew (1x1 tensors), which takes the degenerate
+    branches; the largest (most tensor elements), the general ones.
+    """
+    first: dict[Any, int] = {}
+    largest: dict[Any, int] = {}
+    for i, call in enumerate(examples):
+        first.setdefault(call.kind, i)
+        size = sum(t.numel() for t in call.tensors())
+        if call.kind not in largest or size > sum(t.numel() for t in examples[largest[call.kind]].tensors()):
+            largest[call.kind] = i
+    return sorted({*first.values(), *largest.values()})
 
 
 def _judged_in_turn(

@@ -19,11 +19,11 @@ import torch
 from classes import shipped_config
 from mutants import CUDA_ONLY, MUTANTS
 
-from autograder import sandbox
+from autograder import grade, sandbox
 from autograder.suite import load
 from kit.catalog import ROOT, assignment_ids, load_module
 from kit.execute import CUDA_MATH_SWITCHES
-from kit.harness import CheckFailed, InProcessRunner, run_check
+from kit.harness import CheckFailed, InProcessRunner, run_check, run_examples, varied
 
 SCRIPT = ROOT / "benchmarks" / "device_check.py"
 
@@ -111,13 +111,20 @@ def test_device_bound_mutants_say_where_they_are_caught():
 @pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.caught_by == "meta"], ids=lambda m: m.id)
 def test_meta_mutant_is_caught_by_the_meta_check_alone(mutant, tmp_path):
     """On any machine, without CUDA: the check on the meta device ("works on any device") catches it by itself,
-    on as many examples as it grades (the public checks' count in the shipped grader.toml)."""
+    on as many examples as a public check draws (the shipped grader.toml's count), and on those of its example set
+    the grader reads (one simplest and one largest of each kind)."""
     _, graded = load(mutant.assignment)
     meta = [g for g in graded if g.function.name == mutant.function and g.check.device == "cpu" and g.check.name == "works on any device"]
     assert len(meta) == 1, f"{mutant.function}() has no meta check"
     module = load_module(mutant.write(tmp_path), f"mutant_{mutant.id}")
     with pytest.raises(CheckFailed):
         run_check(meta[0].check, meta[0].function, InProcessRunner(module), torch.float32, examples=shipped_config().grader.examples, shrink=False)
+    # and on the few examples the grader reads of its set (kit.harness.varied), not all of them
+    job = grade.Job(mutant.assignment, shipped_config(), isolated=False)
+    [(dtype, calls, memos, count)] = grade.graded_examples(meta[0], job, grade.seed_for(job.config.grader.seed, mutant.assignment))
+    assert len(varied(calls)) < len(calls)
+    with pytest.raises(CheckFailed):
+        run_examples(meta[0].check, meta[0].function, InProcessRunner(module), dtype, calls, memos, count=count)
 
 
 # ---------------------------------------------------------------- TF32 and reduced-precision reductions off in every graded call
