@@ -183,3 +183,23 @@ def test_a_timed_call_that_fails_early_is_an_error_whatever_it_says_and_one_that
         run_check(efficiency_check(), FUNCTION, Claims(0.0001), torch.float32, examples=1)
     with pytest.raises(CheckFailed, match="slower than a vectorised version"):
         run_check(efficiency_check(), FUNCTION, Claims(None), torch.float32, examples=1)
+
+
+def test_the_first_run_that_finishes_is_compared_with_the_baseline_even_after_a_stopped_one():
+    """A first run stopped at its limit has no output: the next one that finishes must agree, or a slow
+    first call followed by a fast wrong one would pass on speed alone."""
+
+    class SlowThenWrong:
+        def __init__(self):
+            self.timed = 0
+
+        def run(self, function, call, device, cpu_limit=None, **options):
+            if cpu_limit is None:  # the untimed calls (none here but the check's own) answer correctly
+                return Outcome(output=call.args[0] * call.args[0], seconds=0.0, cpu_seconds=0.0)
+            self.timed += 1
+            if self.timed == 1:
+                return Outcome(error="square() raised CpuLimit", seconds=cpu_limit, cpu_seconds=cpu_limit)
+            return Outcome(output=torch.zeros_like(call.args[0]), seconds=1e-6, cpu_seconds=1e-6)
+
+    with pytest.raises(CheckFailed, match="output on the large input"):
+        run_check(efficiency_check(), FUNCTION, SlowThenWrong(), torch.float32, examples=1)
