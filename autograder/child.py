@@ -28,6 +28,7 @@ import ctypes
 import gc
 import importlib.util
 import io
+import itertools
 import json
 import linecache
 import os
@@ -38,6 +39,7 @@ import socket
 import stat
 import struct
 import sys
+import types
 
 CONTROL = int(os.environ.pop("KIT_CONTROL"))
 SCRATCH = os.environ.pop("KIT_SCRATCH")  # wiped after every submission
@@ -47,6 +49,8 @@ CONFINE = json.loads(os.environ.pop("KIT_CONFINE", "null"))  # the unprivileged 
 RECORD_KEYS = {"ops", "left_inference_mode", "intact"}  # kit.dispatch.record_of's: a status with such a record is encoded once
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 4, 38, 22, 2
 PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, LINUX_CAPABILITY_VERSION_3 = 24, 47, 4, 0x20080522
+# kit's, bound by main() once the runtime is on sys.path (every child's imports come from the zygote): what `answer` uses
+Call = Reply = execute = wire = None
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 
@@ -137,10 +141,9 @@ def forbid_new_processes(program: bytes) -> None:
 
 def serve_submission(channel: int) -> None:
     """In the forked child: load the submission, then answer calls until the grader hangs up."""
-    from kit import frames, wire
-    from kit.calls import Call
+    from kit import frames
     from kit.dispatch import Tripwires
-    from kit.execute import Reply, describe_error, execute
+    from kit.execute import describe_error
 
     def send_json(value: dict) -> None:
         frames.write(channel, [json.dumps(value).encode()])
@@ -185,56 +188,62 @@ def serve_submission(channel: int) -> None:
     except Exception as error:  # the kit's fault, never the submission's: say so rather than grade unwatched
         return send_json({"error": f"the grader could not install its forbidden-kernel tripwires: {describe_error(error)}"})
     send_json({"ready": True})
-
-    def answer(header: dict, frame: bytes) -> tuple[dict, list[bytes]]:
-        """A call's status, then its three frames: output, inputs after the call, the file read back."""
-        (args, kwargs), _ = wire.decode(frame)
-        call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
-        try:
-            metered = header.get("meter") is True  # the efficiency check: timed under the op recorder, as its baseline is
-            limit = header.get("cpu_limit") if metered else None
-            if type(limit) is float and limit > 0:  # SIGPROF once the process has used that much CPU time from here
-                signal.setitimer(signal.ITIMER_PROF, limit)
-            try:
-                reply = execute(
-                    module, header["function"], call, header["device"], autograd=header["autograd"],
-                    record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
-                    inputs=header.get("inputs") is not False, files_in=WORK,
-                )
-            finally:
-                signal.setitimer(signal.ITIMER_PROF, 0)
-        except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function, CpuLimit
-            reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
-        status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
-        return status, [reply.output or b"", reply.inputs or b"", reply.file or b""]
-
     signal.signal(signal.SIGPROF, _stop_the_call)  # the grader's `cpu_limit` of a timed call (kit.checks.efficient)
+    tripwires.checked_per_call = False  # once per batch (answer_batch): what a call's record says of them holds for its whole batch
     written: dict[tuple, bytes] = {}  # the few statuses of a call that did not fail, each encoded once
-
-    def status_frame(status: dict) -> bytes:
-        record = status["record"]
-        if status["error"] is not None or not (record is None or (type(record) is dict and record.keys() == RECORD_KEYS)):
-            return json.dumps(status).encode()
-        key = (status["not_implemented"], status["file"], None if record is None else (tuple(record["ops"]), record["left_inference_mode"], record["intact"]))
-        if key not in written:
-            written[key] = json.dumps(status).encode()
-        return written[key]
-
-    tripwires.checked_per_call = False  # once per batch, below: what a call's record says of them holds for its whole batch
     while True:
         try:
             parts = frames.read(channel)
         except frames.FrameClosed:
             return  # the grader is done with this submission
-        header = json.loads(parts[0])
-        answers = [answer({**header, "seed": header["seeds"][i], "read_back": header["read_back"][i]}, frame) for i, frame in enumerate(parts[1:])]
-        whole = tripwires.intact()
-        replies = []
-        for status, rest in answers:
-            if not whole and isinstance(status["record"], dict):
-                status["record"]["intact"] = False
-            replies += [status_frame(status), *rest]
-        frames.write(channel, replies)
+        frames.write(channel, answer_batch(module, tripwires, parts, written))
+
+
+def answer_batch(module, tripwires, parts: list[bytes], written: dict) -> list[bytes]:
+    """A batch's replies: per call its status frame, then its output, its inputs after the call and the file read back."""
+    header = json.loads(parts[0])
+    answers = [answer(module, tripwires, {**header, "seed": header["seeds"][i], "read_back": header["read_back"][i]}, frame) for i, frame in enumerate(parts[1:])]
+    whole = tripwires.intact()
+    replies = []
+    for status, rest in answers:
+        if not whole and isinstance(status["record"], dict):
+            status["record"]["intact"] = False
+        replies += [status_frame(status, written), *rest]
+    return replies
+
+
+def answer(module, tripwires, header: dict, frame: bytes) -> tuple[dict, list[bytes]]:
+    """A call's status, then its three frames: output, inputs after the call, the file read back."""
+    (args, kwargs), _ = wire.decode(frame)
+    call = Call(tuple(args), dict(kwargs), seed=header["seed"], read_back=header["read_back"])
+    try:
+        metered = header.get("meter") is True  # the efficiency check: timed under the op recorder, as its baseline is
+        limit = header.get("cpu_limit") if metered else None
+        if type(limit) is float and limit > 0:  # SIGPROF once the process has used that much CPU time from here
+            signal.setitimer(signal.ITIMER_PROF, limit)
+        try:
+            reply = execute(
+                module, header["function"], call, header["device"], autograd=header["autograd"],
+                record=header.get("record") is not False or metered, tripwires=None if metered else tripwires,
+                inputs=header.get("inputs") is not False, files_in=WORK,
+            )
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    except BaseException as stop:  # sys.exit() or KeyboardInterrupt raised by the function, CpuLimit
+        reply = Reply(error=f"{header['function']}() raised {type(stop).__name__}")
+    status = {"error": reply.error, "not_implemented": reply.not_implemented, "file": reply.file is not None, "record": reply.record}
+    return status, [reply.output or b"", reply.inputs or b"", reply.file or b""]
+
+
+def status_frame(status: dict, written: dict) -> bytes:
+    """`status` as JSON; the few statuses of calls that did not fail encoded once each (`written`)."""
+    record = status["record"]
+    if status["error"] is not None or not (record is None or (type(record) is dict and record.keys() == RECORD_KEYS)):
+        return json.dumps(status).encode()
+    key = (status["not_implemented"], status["file"], None if record is None else (tuple(record["ops"]), record["left_inference_mode"], record["intact"]))
+    if key not in written:
+        written[key] = json.dumps(status).encode()
+    return written[key]
 
 
 class CpuLimit(BaseException):
@@ -283,11 +292,12 @@ def main() -> None:
     # first called, 60 ms in every child, twice a submission, were it not imported here once
     import torch._dynamo  # noqa: F401
 
-    import kit.calls
+    global Call, Reply, execute, wire
     import kit.dispatch
-    import kit.execute
     import kit.frames
-    import kit.wire  # noqa: F401
+    from kit import wire
+    from kit.calls import Call
+    from kit.execute import Reply, execute
 
     for name in filter(None, os.environ.get("KIT_PRELOAD", "").split(",")):  # the assignment's (kit.spec.Assignment.preload)
         try:
@@ -295,11 +305,9 @@ def main() -> None:
         except Exception:  # noqa: S112  (a submission that needs it fails on its own import, with its own message)
             continue
 
-    for device in ("cpu", "meta"):  # load torch's lazily imported kernels once, not in every child
-        x = torch.ones(2, 3, device=device)
-        ((x - x.amax(1, keepdim=True)).exp() / x.sum(1, keepdim=True)).log().gather(1, torch.zeros(2, 1, dtype=torch.long, device=device))
-        (x @ x.T).relu().mean()
+    warm_up()
 
+    gc.collect()  # the warm-up's garbage
     # Every object so far stays out of the collector's sight: a collection in a child would
     # otherwise write to every object's header, and so copy every page of torch it shares
     # with this zygote (milliseconds per child, per collection).
@@ -325,6 +333,43 @@ def main() -> None:
             os.close(fds[0])
         else:
             return  # the grader never sends this: end the sandbox rather than guess
+
+
+def warm_up(rounds: int = 4) -> None:
+    """Answer a few hundred made-up batches before the first fork, as a child answers the grader's.
+
+    Python 3.11 specialises bytecode as it runs, in the code objects every child shares with this
+    zygote, and fills caches (types' attribute caches, torch's lazily loaded kernels, on the CPU and
+    on `meta`); every child would otherwise pay for that again on its first calls (02's solution:
+    about 110 us a call in a fresh child, 97 after this). Only the kit's code runs here, on its own data.
+    """
+    import torch
+
+    from kit.dispatch import Tripwires
+
+    module = types.SimpleNamespace(__name__="warm_up", __file__="<warm-up>", f=_warm_up_function)
+    wires, written = Tripwires([]), {}
+    try:
+        for device, dtype, shape, autograd in itertools.product(("cpu", "meta"), (torch.float32, torch.float64), ((3,), (2, 3), (2, 3, 4)), (True, False)):
+            X = torch.rand(shape, dtype=dtype)
+            calls = [((X,), {}), ((X, torch.zeros(shape[0], dtype=torch.long)), {"dim": 0, "mode": "sum", "flag": True, "p": 0.5, "none": None}), ((X, [X, X], (1, 2.0)), {"more": {"Y": X}})]
+            header = {"function": "f", "device": device, "autograd": autograd, "record": True, "inputs": True, "seeds": [0] * len(calls), "read_back": [None] * len(calls)}
+            batch = [json.dumps(header).encode(), *(wire.encode(call) for call in calls)]
+            for _ in range(rounds):
+                answer_batch(module, wires, batch, written)
+    finally:
+        wires.remove()
+
+
+def _warm_up_function(X, *more, dim: int = -1, **options):
+    """What graded functions do most: reductions, elementwise maths, indexing, a product; a float now and then."""
+    import torch
+
+    Y = (X - X.amax(dim, keepdim=True)).exp()
+    Y = (Y / Y.sum(dim, keepdim=True)).log()
+    if more and getattr(more[0], "dtype", None) == torch.long:
+        return Y.reshape(-1)[: len(more[0])].gather(0, more[0].clamp(0, 0)).mean(), float(options.get("p", 0.0))
+    return (Y.reshape(-1, 1) @ Y.reshape(1, -1)).relu().sum(0) if X.dim() < 3 else Y
 
 
 def reap(pid: int) -> int:
