@@ -90,6 +90,9 @@ class Outcome:
     # CPU seconds the kernel accounted to the process that ran the call, over the same span (every
     # thread, exited ones too): unlike wall time, not inflated while other processes hold the CPU
     cpu_seconds: float | None = None
+    # whether the output holds a nan or inf (None: not looked at yet): found once as the reply is decoded,
+    # not again for each check that is served the outcome (kit.harness.Trial.outcome)
+    has_non_finite: bool | None = None
 
 
 _OPTIONS: dict[tuple[int, int], tuple[Function, Check, dict, tuple]] = {}
@@ -153,7 +156,7 @@ def outcome_from_reply(reply: Reply, limits: wire.Limits = wire.Limits(), call: 
         if not (type(args_kwargs) in (tuple, list) and len(args_kwargs) == 2 and type(args_kwargs[0]) in (tuple, list) and type(args_kwargs[1]) is dict):
             raise wire.WireError("malformed inputs frame: expected (args, kwargs)")
         after = Call(tuple(args_kwargs[0]), dict(args_kwargs[1]))
-    return Outcome(output=value, inputs_after=after, devices=devices, file=reply.file, record=reply.record)
+    return Outcome(output=value, inputs_after=after, devices=devices, file=reply.file, record=reply.record, has_non_finite=_any_non_finite(value))
 
 
 @dataclass
@@ -235,7 +238,8 @@ class Trial:
             if call.tensors():
                 raise AssertionError(f"returned a tensor on {wrong} for inputs on {device}: create tensors on the input's device")
             raise AssertionError(f"returned a tensor on {wrong} with no tensor inputs: create it on the CPU (the default device)")
-        if device != "meta" and self.non_finite is None:
+        flagged = outcome.has_non_finite if outcome.has_non_finite is not None else _any_non_finite(outcome.output)
+        if device != "meta" and self.non_finite is None and flagged:
             self.non_finite = self._non_finite_where_the_reference_is_finite(outcome.output, None if call is self.call else call)
         return outcome
 
