@@ -34,6 +34,8 @@ def tree_map(fn: Callable[[torch.Tensor], Any], obj: Any) -> Any:
     return obj
 
 
+_PLAIN = (str, int, float, bool, type(None))  # keyword values a variant of a call is kept for (Call.replace)
+
 ARGUMENT = "kit.argument"  # the key of a dict that stands for an object made where the call runs
 
 
@@ -164,8 +166,22 @@ class Call:
         return self.map(lambda t: t.to(device))
 
     def replace(self, *args: Any, **kwargs: Any) -> Call:
-        """The same call with other positional arguments and extra keyword arguments."""
-        return Call(args or self.args, {**self.kwargs, **kwargs}, self.seed, self.extra, self.read_back)
+        """The same call with other positional arguments and extra keyword arguments.
+
+        A drawn example's variant with other plain keyword values (`reduction='sum'`) is made once and
+        kept with the example: checks ask for it in every submission, and its frame is then encoded once.
+        """
+        if args or not all(type(v) in _PLAIN and v == v for v in kwargs.values()):  # NaN is no key
+            return Call(args or self.args, {**self.kwargs, **kwargs}, self.seed, self.extra, self.read_back)
+        key = tuple((k, type(v), v) for k, v in kwargs.items())  # the type too: True, 1 and 1.0 are equal keys
+        variant = self._variants.get(key)
+        if variant is None:
+            variant = self._variants[key] = Call(self.args, {**self.kwargs, **kwargs}, self.seed, self.extra, self.read_back)
+        return variant
+
+    @cached_property
+    def _variants(self) -> dict[tuple, Call]:
+        return {}
 
     def tensors(self) -> list[torch.Tensor]:
         return self._tensors
