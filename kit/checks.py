@@ -17,7 +17,7 @@ def matches(reference: Callable, label: str) -> Check:
     def verify(t: Trial) -> None:
         t.assert_close(t.output, t.expected(reference))
 
-    return Check(f"matches {label}", verify, hint=f"compare your result with {label} on the input shown")
+    return Check(f"matches {label}", verify, hint=f"compare your result with {label} on the input shown", reads_only=True)
 
 
 # How many times the reference's own rounding error an ill-conditioned comparison allows on top
@@ -44,7 +44,7 @@ def agrees_with_solution(solution: Callable, *, conditioned: bool = False) -> Ch
         exact = t.expected(solution, in_float64=True)
         t.assert_close(t.output, _cast_like(exact, expected), slack=_scaled_error(expected, exact, CONDITIONING))
 
-    return Check("agrees with the reference solution", verify, hidden=True)
+    return Check("agrees with the reference solution", verify, hidden=True, reads_only=True)
 
 
 def _cast_like(exact: Any, like: Any) -> Any:
@@ -87,6 +87,7 @@ def leaves_inputs_unchanged() -> Check:
         verify,
         hint="use out-of-place ops (x = x - m, not x -= m or x.sub_(m)) and return new tensors",
         gated=True,
+        reads_only=True,
     )
 
 
@@ -136,6 +137,7 @@ def device_agnostic() -> Check:
         # Its CPU twin costs nothing more (another check's call already).
         varied=True,
         gated=True,
+        reads_only=True,
     )
 
 
@@ -143,7 +145,7 @@ def same_on_cuda() -> Check:
     def verify(t: Trial) -> None:
         t.assert_close(t.run(device="cuda"), t.run(device="cpu"), "output on CUDA")
 
-    return Check("gives the CPU result on CUDA", verify, device="cuda", hint="avoid device-specific code paths", gated=True)
+    return Check("gives the CPU result on CUDA", verify, device="cuda", hint="avoid device-specific code paths", gated=True, reads_only=True)
 
 
 def runs_on_cuda() -> Check:

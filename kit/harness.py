@@ -666,7 +666,7 @@ def _judged_together(
             occurrence = asked[key] = asked.get(key, -1) + 1
             done = cache.get(key, ())
             if occurrence < len(done):
-                return _copied(done[occurrence])
+                return done[occurrence] if check.reads_only else _copied(done[occurrence])
             return planner.switch(_Ask(call, device, ran, key, occurrence))
 
         return serve
@@ -709,7 +709,8 @@ def _judged_together(
                 for ask, outcome in zip(wanted, outcomes, strict=True):
                     cache.setdefault(ask.key, []).append(outcome)
             for i, ask in asks.items():
-                answers[i] = _copied(cache[ask.key][ask.occurrence])
+                done = cache[ask.key][ask.occurrence]
+                answers[i] = done if check.reads_only else _copied(done)
     finally:
         for trial in trials.values():  # an Abort (a stub, a time-out) leaves the others waiting: end them
             trial.throw()
@@ -717,7 +718,7 @@ def _judged_together(
 
 
 def _copied(outcome: Outcome) -> Outcome:
-    """A copy whose output is its own: a check may change the output it was handed.
+    """A copy whose output is its own: a check may change the output it was handed (all but `Check.reads_only` ones).
 
     `inputs_after` is shared (it is already a copy, never the drawn example itself): checks
     only compare it with the call (kit.checks.leaves_inputs_unchanged).

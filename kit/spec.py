@@ -107,6 +107,9 @@ class Check:
     # two sides then both pay the recorder's cost per op (about 1.7 us), which is what sets a
     # loop over the batch (thousands of ops) apart from vectorised code (tens).
     metered: bool = False
+    # True: its verify only reads the outputs it is served (kit.checks' comparisons), so it is handed the
+    # outcomes shared between checks as they are; other checks get copies, which they may change
+    reads_only: bool = False
 
     def hint_for(self, message: str) -> str:
         """The hint to show with this failure message ("" for none)."""

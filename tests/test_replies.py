@@ -417,6 +417,31 @@ def test_a_call_asked_for_twice_in_one_example_is_two_calls_and_another_checks_c
     assert runner.calls == 9  # both served by the first check's calls; only the repeated f(X) runs again
 
 
+def test_a_check_that_writes_into_its_outputs_changes_nothing_another_check_is_served():
+    """Outcomes are shared between checks: a check that may write gets copies; the kit's own comparisons
+    (`reads_only`) get the shared outcomes themselves, and must leave them as they came."""
+    from kit import checks
+    from kit.harness import run_examples
+    from kit.spec import Check, Function
+
+    module = ModuleType("student")
+    module.f = lambda X: X + 1
+    function = Function("f", lambda dtype: None, points=1, reference=lambda X: X + 1)
+    examples, shared = shift_examples(3), {}
+
+    def scribble(t: Trial) -> None:
+        t.output.fill_(float("nan"))
+
+    run_examples(Check("writes", scribble), function, InProcessRunner(module), torch.float32, examples, [{} for _ in examples], shared=shared)
+    served = [outcome.output for outcomes in shared.values() for outcome in outcomes]
+    assert [bool(torch.isfinite(output).all()) for output in served] == [True] * 3
+    versions = [output._version for output in served]
+    for check in (checks.matches(function.reference, "X + 1"), checks.leaves_inputs_unchanged(), checks.device_agnostic()):
+        assert check.reads_only
+        run_examples(check, function, InProcessRunner(module), torch.float32, examples, [{} for _ in examples], shared=shared)
+    assert [output._version for output in served] == versions  # no in-place op on them
+
+
 def test_a_stub_ends_every_example_at_once():
     from kit.harness import run_examples
 
