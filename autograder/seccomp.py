@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import collections
 import errno
+import functools
 import json
 import platform
 import re
@@ -84,6 +85,7 @@ def _load_arches() -> dict[str, tuple[int, dict[str, int]]]:
 ARCHES = _load_arches()  # machine: (AUDIT_ARCH, {name: number}); a syscall the architecture lacks is left out
 
 
+@functools.cache  # asked at every child's start, two a submission
 def submission_filter(machine: str | None = None, gpu: bool = False) -> bytes | None:
     """The compiled filter for this machine, or None where its syscall numbers are unknown.
 
