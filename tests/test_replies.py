@@ -417,6 +417,18 @@ def test_a_call_asked_for_twice_in_one_example_is_two_calls_and_another_checks_c
     assert runner.calls == 9  # both served by the first check's calls; only the repeated f(X) runs again
 
 
+def test_a_variant_with_other_plain_keyword_values_is_made_once_and_kept_with_its_example():
+    """Call.replace: every submission's checks ask for `reduction='sum'` of the same drawn example; its frame is encoded once."""
+    call = Call((torch.ones(2),), {"reduction": "mean"})
+    summed = call.replace(reduction="sum")
+    assert summed is call.replace(reduction="sum") and summed.kwargs == {"reduction": "sum"} and call.kwargs == {"reduction": "mean"}
+    flags = [call.replace(flag=value) for value in (True, 1, 1.0)]  # equal as keys, not as arguments
+    assert [type(v.kwargs["flag"]) for v in flags] == [bool, int, float] and len({id(v) for v in flags}) == 3
+    assert call.replace(mask=torch.ones(1)) is not call.replace(mask=torch.ones(1))  # tensors are not kept
+    assert call.replace(p=float("nan")) is not call.replace(p=float("nan"))
+    assert call.replace(torch.zeros(2)) is not call.replace(torch.zeros(2))
+
+
 def test_a_check_that_writes_into_its_outputs_changes_nothing_another_check_is_served():
     """Outcomes are shared between checks: a check that may write gets copies; the kit's own comparisons
     (`reads_only`) get the shared outcomes themselves, and must leave them as they came."""
