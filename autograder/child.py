@@ -340,8 +340,9 @@ def warm_up(rounds: int = 4) -> None:
 
     Python 3.11 specialises bytecode as it runs, in the code objects every child shares with this
     zygote, and fills caches (types' attribute caches, torch's lazily loaded kernels, on the CPU and
-    on `meta`); every child would otherwise pay for that again on its first calls (02's solution:
-    about 110 us a call in a fresh child, 97 after this). Only the kit's code runs here, on its own data.
+    on `meta`); every child would otherwise pay for that again on its first calls (a fork test on 02's
+    calls: about 110 us a call in a fresh child, 97-100 after this; whole-class runs could not resolve it
+    from the machine's noise). Only the kit's code runs here, on its own data.
     """
     import torch
 

@@ -606,13 +606,13 @@ def varied(examples: list[Call]) -> list[int]:
     branches; the largest (most tensor elements), the general ones.
     """
     first: dict[Any, int] = {}
-    largest: dict[Any, int] = {}
+    largest: dict[Any, tuple[int, int]] = {}  # kind: (elements, index)
     for i, call in enumerate(examples):
         first.setdefault(call.kind, i)
         size = sum(t.numel() for t in call.tensors())
-        if call.kind not in largest or size > sum(t.numel() for t in examples[largest[call.kind]].tensors()):
-            largest[call.kind] = i
-    return sorted({*first.values(), *largest.values()})
+        if size > largest.get(call.kind, (-1, 0))[0]:
+            largest[call.kind] = size, i
+    return sorted({*first.values(), *(i for _, i in largest.values())})
 
 
 def _judged_in_turn(
@@ -654,6 +654,7 @@ def _judged_together(
     examples after the first failure are dropped unjudged, as judging in turn would.
     """
     cache = shared if shared is not None else {}
+    handed = (lambda outcome: outcome) if check.reads_only else _copied  # what a trial is given of a shared outcome
     planner = getcurrent()
     _, _, check_options, check_ran = _options_entry(function, check)  # what the trials' calls ask, made once
 
@@ -666,7 +667,7 @@ def _judged_together(
             occurrence = asked[key] = asked.get(key, -1) + 1
             done = cache.get(key, ())
             if occurrence < len(done):
-                return done[occurrence] if check.reads_only else _copied(done[occurrence])
+                return handed(done[occurrence])
             return planner.switch(_Ask(call, device, ran, key, occurrence))
 
         return serve
@@ -709,8 +710,7 @@ def _judged_together(
                 for ask, outcome in zip(wanted, outcomes, strict=True):
                     cache.setdefault(ask.key, []).append(outcome)
             for i, ask in asks.items():
-                done = cache[ask.key][ask.occurrence]
-                answers[i] = done if check.reads_only else _copied(done)
+                answers[i] = handed(cache[ask.key][ask.occurrence])
     finally:
         for trial in trials.values():  # an Abort (a stub, a time-out) leaves the others waiting: end them
             trial.throw()
