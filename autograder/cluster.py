@@ -39,6 +39,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask.config
+from dask.utils import parse_timedelta
 from distributed import Client, KilledWorker, LocalCluster, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -83,10 +85,26 @@ def connect(scheduler: str, **local_options) -> Iterator[Client]:
 def local_cluster(workers: int, **options) -> LocalCluster:
     """N single-threaded worker processes on this machine. No dashboard, and the scheduler's HTTP server on a
     free port: Dask's default, 8787, may be taken by another cluster on a shared machine (it warns then)."""
+    _wait_for_restarts()
     return LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
         scheduler_kwargs={"dashboard_address": ":0"}, **{"silence_logs": logging.ERROR, **options},
     )
+
+
+# A local cluster's nanny restarts a worker that dies, but the cluster closes that nanny for good when no
+# worker of its name has joined within distributed.deploy.lost-worker-timeout (15 s by default): a grading
+# worker imports torch and sets the run up as it joins, which took longer than that on a busy 2-core CI
+# machine, and the run then went on with one worker fewer.
+RESTART_GRACE = 300.0  # seconds
+
+
+def _wait_for_restarts() -> None:
+    """Give lost workers RESTART_GRACE to come back, unless Dask is configured to wait longer. The cluster reads
+    the setting when it loses a worker, not when it starts: it is set for this process."""
+    key = "distributed.deploy.lost-worker-timeout"
+    if parse_timedelta(dask.config.get(key)) < RESTART_GRACE:
+        dask.config.set({key: RESTART_GRACE})
 
 
 def workers_cuda(client: Client, scheduler: str) -> bool:

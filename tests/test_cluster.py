@@ -29,10 +29,13 @@ from kit.catalog import ROOT, SOLUTIONS, assignment_ids, load_assignment
 
 distributed = pytest.importorskip("distributed", reason='Dask\'s distributed is not installed: pip install -e ".[cluster]"')
 psutil = pytest.importorskip("psutil")  # one of distributed's own requirements
+import dask.config  # noqa: E402  (distributed's own requirement, after the skip)
+
 from autograder.cluster import local_cluster  # noqa: E402  (after the skip: it imports distributed)
 
 CASES = Path(__file__).parent / "redteam" / "cases"
 CRASHERS = ("h_exit_function_os_exit", "s_crash_deep_json_frame")  # a child that dies mid-call; a reply that has the grader kill the zygote
+LOST_WORKER_TIMEOUT = "distributed.deploy.lost-worker-timeout"
 SANDBOX = [] if shutil.which("bwrap") else ["--no-sandbox"]  # as tests/instructor.py grades the reference
 
 
@@ -95,8 +98,12 @@ def test_local_cluster_grades_the_class_as_jobs_2_does(instructor_class, tmp_pat
 @pytest.fixture(scope="module")
 def dask_cluster():
     """Two single-threaded worker processes (each under a nanny that restarts it when killed), with this test
-    process as the scheduler's home; closed at the end, and nothing of it left running."""
+    process as the scheduler's home; closed at the end, and nothing of it left running. Dask is configured to
+    close a nanny whose worker has not come back within 0.2 s, as if every restart were slow (a busy CI machine
+    took over Dask's default 15 s): local_cluster must wait for restarts all the same."""
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    configured = dask.config.get(LOST_WORKER_TIMEOUT)
+    dask.config.set({LOST_WORKER_TIMEOUT: "0.2s"})
     cluster = local_cluster(2, silence_logs=logging.CRITICAL)
     client = distributed.Client(cluster)
     try:
@@ -104,6 +111,7 @@ def dask_cluster():
     finally:
         client.close()
         cluster.close()
+        dask.config.set({LOST_WORKER_TIMEOUT: configured})
         deadline = time.monotonic() + 30
         while (left := leftovers(before)) and time.monotonic() < deadline:
             time.sleep(0.1)
