@@ -48,6 +48,7 @@ SHARED_MEMORY = "/dev/shm" if os.environ.pop("KIT_WIPE_SHM", "") else None
 CONFINE = json.loads(os.environ.pop("KIT_CONFINE", "null"))  # the unprivileged tier's Landlock plan, else None
 RECORD_KEYS = {"ops", "left_inference_mode", "intact"}  # kit.dispatch.record_of's: a status with such a record is encoded once
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 4, 38, 22, 2
+MADV_COLLAPSE = 25  # linux/mman.h (Linux 6.1)
 PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, LINUX_CAPABILITY_VERSION_3 = 24, 47, 4, 0x20080522
 # kit's, bound by main() once the runtime is on sys.path (every child's imports come from the zygote): what `answer` uses
 Call = Reply = execute = wire = None
@@ -272,6 +273,10 @@ def become_child(channel: int) -> None:
 
 
 def main() -> None:
+    try:  # opened before Landlock confines this process (which then refuses /proc); read after torch's import
+        maps = os.open("/proc/self/maps", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        maps = None
     if CONFINE is not None:
         confine(CONFINE)
     sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[1:]]
@@ -312,6 +317,9 @@ def main() -> None:
     # otherwise write to every object's header, and so copy every page of torch it shares
     # with this zygote (milliseconds per child, per collection).
     gc.freeze()
+    if maps is not None:
+        collapse_into_huge_pages(maps)
+        os.close(maps)  # no child inherits this process's memory map
     control = socket.socket(fileno=CONTROL)
     report = lambda value: kit.frames.write(CONTROL, [json.dumps(value).encode()])  # noqa: E731
     report({"zygote": True})
@@ -371,6 +379,31 @@ def _warm_up_function(X, *more, dim: int = -1, **options):
     if more and getattr(more[0], "dtype", None) == torch.long:
         return Y.reshape(-1)[: len(more[0])].gather(0, more[0].clamp(0, 0)).mean(), float(options.get("p", 0.0))
     return (Y.reshape(-1, 1) @ Y.reshape(1, -1)).relu().sum(0) if X.dim() < 3 else Y
+
+
+def collapse_into_huge_pages(maps: int) -> None:
+    """Move the zygote's anonymous memory (its heap, torch's and Python's arenas) into 2 MiB pages where the kernel can.
+
+    A fork copies one page-table entry per 4 KiB page of the ~150 MB torch leaves here, and each child's exit
+    tears them down again: on the development machine a fork and exit took 10-13 ms (7-8 ms of the child's
+    CPU); with these pages collapsed, 3.3 ms (2.2 ms), and a child doing a little torch work 20-28 -> 16 ms.
+    A huge page is shared as one entry; a child's write splits and copies only the 4 KiB it touches. Only pages
+    already there are collapsed, no region is marked for more: a child's own allocations stay in small pages.
+    Where the kernel cannot (before Linux 6.1, transparent huge pages off), nothing changes. `maps`: this
+    process's /proc/self/maps, opened before it was confined.
+    """
+    huge = 1 << 21
+    chunks = []
+    while chunk := os.pread(maps, 1 << 16, sum(map(len, chunks))):
+        chunks.append(chunk)
+    regions = [line.split() for line in b"".join(chunks).decode().splitlines()]
+    for fields in regions:
+        anonymous = len(fields) < 6 or fields[5] == "[heap]"
+        if fields[1].startswith("rw") and fields[1][3] == "p" and anonymous:
+            start, end = (int(address, 16) for address in fields[0].split("-"))
+            start, end = -(-start // huge) * huge, end // huge * huge
+            if end > start:
+                libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), MADV_COLLAPSE)
 
 
 def reap(pid: int) -> int:
