@@ -344,6 +344,8 @@ class _Context:
         self.stars: list[str] = []
         self.too_deep = False  # an expression nested deeper than MAX_NESTING: not followed, so every function is flagged
         self.sites: list[tuple] = []  # what the fixpoint evaluates: (kind, ...)
+        # each node's parent, for how a use is used (`for p in sys.path` reads it): once for the module, not per unit
+        self.parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         self._visit(tree, self.module)
         self._solve()
 
@@ -753,7 +755,7 @@ class _Context:
     def uses(self, root: ast.AST) -> set[str]:
         """The forbidden routines `root` uses, and the flags for what it does that hides what it calls."""
         found: set[str] = set()
-        parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
+        parents = self.parents
         values: dict[int, set[str]] = {}
 
         def resolved(node: ast.AST) -> set[str]:
