@@ -200,12 +200,13 @@ def test_reading_sys_path_is_not_flagged(statement):
     assert uses(f"import os, sys\ndef softmax(X, dim=-1):\n    {statement}\n    return X\n") == {}
 
 
-@pytest.mark.parametrize("loop", ["for p in sys.path:\n    print(p)", "for name in sys.modules:\n    print(name)"])
-def test_a_loop_reading_sys_path_or_modules_at_import_time_is_not_flagged_as_in_a_function(loop):
+@pytest.mark.parametrize("state", ["sys.path", "sys.modules"])
+def test_a_loop_reading_sys_path_or_modules_at_import_time_is_not_flagged_as_in_a_function(state):
     """The loop's iterable is import-time code of its own: what uses it (the `for`) counts as it does inside a function."""
     function = "def softmax(X, dim=-1):\n    return X\n"
-    assert uses(f"import sys\n{loop}\n{function}") == {}
-    assert uses(f"import sys\nP = sys.path\n{loop.replace('sys.path', 'P').replace('sys.modules', 'P')}\n{function}") != {}
+    assert uses(f"import sys\nfor item in {state}:\n    print(item)\n{function}") == {}
+    # bound to a name at import time it is handed on, where it may be changed or handed out: flagged, loop or not
+    assert uses(f"import sys\nHELD = {state}\nfor item in HELD:\n    print(item)\n{function}") != {}
 
 
 def test_the_honest_and_sandbox_red_team_cases_are_not_flagged():
